@@ -1,0 +1,106 @@
+import type { INodeTypeDescription } from 'n8n-workflow';
+import { NodeConnectionTypes } from 'n8n-workflow';
+
+import * as recallRobotOneOnOneMessages from './recallRobotOneOnOneMessages.operation';
+import * as recallWorkNotification from './recallWorkNotification.operation';
+
+export const DEFAULT_OPTIONS = {
+	batchSize: 20,
+	concurrency: 5,
+	maxRetries: 3,
+	retryDelay: 500,
+	timeout: 10000,
+};
+
+export const description: INodeTypeDescription = {
+	displayName: 'DingTalk Recall Message',
+	name: 'dingTalkRecallMessage',
+	icon: { light: 'file:dingtalk.svg', dark: 'file:dingtalk.dark.svg' },
+	group: ['output'],
+	version: 1,
+	subtitle: '={{ $parameter["operation"] === "recallWorkNotification" ? "Recall work notification" : "Recall robot one-on-one messages" }}',
+	description: 'Recall DingTalk work notifications and robot one-on-one messages',
+	defaults: { name: 'DingTalk Recall Message' },
+	usableAsTool: true,
+	inputs: [NodeConnectionTypes.Main],
+	outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main],
+	outputNames: ['Success', 'Failed'],
+	credentials: [{ name: 'dingTalkApi', required: true }],
+	properties: [
+		{
+			displayName: 'Operation',
+			name: 'operation',
+			type: 'options',
+			noDataExpression: true,
+			options: [
+				{
+					name: 'Recall Robot One-on-One Messages',
+					value: recallRobotOneOnOneMessages.OPERATION,
+					description: 'Recall messages a robot sent in one-on-one chats, 20 per call',
+					action: 'Recall robot one-on-one messages',
+				},
+				{
+					name: 'Recall Work Notification',
+					value: recallWorkNotification.OPERATION,
+					description: 'Recall a work notification an app sent',
+					action: 'Recall a work notification',
+				},
+			],
+			default: recallRobotOneOnOneMessages.OPERATION,
+		},
+		...recallRobotOneOnOneMessages.description,
+		...recallWorkNotification.description,
+		{
+			displayName: 'Options',
+			name: 'options',
+			type: 'collection',
+			placeholder: 'Add option',
+			default: {},
+			options: [
+				{
+					displayName: 'Batch Size',
+					name: 'batchSize',
+					type: 'number',
+					typeOptions: { minValue: 1, maxValue: 20 },
+					default: DEFAULT_OPTIONS.batchSize,
+					description: 'How many keys to recall per call. DingTalk accepts at most 20.',
+					displayOptions: { show: { '/operation': [recallRobotOneOnOneMessages.OPERATION] } },
+				},
+				{
+					displayName: 'Parallel Calls',
+					name: 'concurrency',
+					type: 'number',
+					typeOptions: { minValue: 1, maxValue: 20 },
+					default: DEFAULT_OPTIONS.concurrency,
+					description:
+						'How many calls may be in flight at once. When DingTalk throttles, the node slows down on its own.',
+				},
+				{
+					displayName: 'Retries',
+					name: 'maxRetries',
+					type: 'number',
+					typeOptions: { minValue: 0, maxValue: 10 },
+					default: DEFAULT_OPTIONS.maxRetries,
+					description:
+						'How often to repeat a call after a server error, a timeout, a dropped connection or an answer that is not JSON',
+				},
+				{
+					displayName: 'Retry Delay (Ms)',
+					name: 'retryDelay',
+					type: 'number',
+					typeOptions: { minValue: 0 },
+					default: DEFAULT_OPTIONS.retryDelay,
+					description: 'Wait before the first repeat; each further repeat waits about twice as long',
+				},
+				{
+					displayName: 'Timeout (Ms)',
+					name: 'timeout',
+					type: 'number',
+					typeOptions: { minValue: 1 },
+					default: DEFAULT_OPTIONS.timeout,
+					description: 'How long to wait for DingTalk to answer one call',
+				},
+			],
+		},
+	],
+};

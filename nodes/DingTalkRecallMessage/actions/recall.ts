@@ -1,0 +1,156 @@
+import type { IDataObject, IExecuteFunctions, INodeExecutionData, JsonObject } from 'n8n-workflow';
+import { NodeApiError } from 'n8n-workflow';
+
+import { chunk, runWithConcurrency, uniqueByPool } from '../helpers/batching';
+import type { ParsedList, SingleValue } from '../helpers/inputs';
+import type { KeyResult, RecallOutcome } from '../helpers/results';
+import { notRecalled, toOutputs } from '../helpers/results';
+import type { Answer } from '../transport/errors';
+import { configurationHint } from '../transport/errors';
+
+/** One key (or task id) as the user gave it: where it came from, and either what to recall or why it cannot be. */
+export interface KeyRequest {
+	itemIndex: number;
+	/** Calls are pooled per robotCode / agentId. */
+	pool?: string;
+	value?: string;
+	/** Set when the input is not valid: the key goes to Failed as `invalidInput`. */
+	problem?: string;
+	/** The fields the output item shows (operation, key, robotCode …). */
+	fields: IDataObject;
+}
+
+/** Thrown by a batch when DingTalk says the setup is wrong: the run stops instead of failing every key alike. */
+export class ConfigurationError extends Error {
+	constructor(readonly answer: Answer) {
+		super(answer.message);
+	}
+}
+
+export interface PoolSettings {
+	batchSize: number;
+	concurrency: number;
+}
+
+/** How an operation reads its two per-item parameters: the pool (robotCode / agentId) and the values to recall. */
+export interface KeyParameters {
+	operation: string;
+	poolParameter: string;
+	valueParameter: string;
+	/** The output fields that show the value and the pool. */
+	valueField: string;
+	poolField: string;
+	parsePool: (value: unknown) => SingleValue;
+	parseValues: (value: unknown) => ParsedList;
+	emptyProblem: string;
+	/** How a value or pool is shown in the output item (work notification IDs are numbers). */
+	display: (value: string) => string | number;
+}
+
+/** Reads every input item into key requests; bad input becomes a request with a problem, never an exception. */
+export function collectKeyRequests(
+	context: IExecuteFunctions,
+	itemCount: number,
+	parameters: KeyParameters,
+): KeyRequest[] {
+	const { operation, valueField, poolField, display } = parameters;
+	const requests: KeyRequest[] = [];
+	for (let itemIndex = 0; itemIndex < itemCount; itemIndex++) {
+		let poolValue: unknown;
+		let values: unknown;
+		try {
+			poolValue = context.getNodeParameter(parameters.poolParameter, itemIndex);
+			values = context.getNodeParameter(parameters.valueParameter, itemIndex);
+		} catch (error) {
+			requests.push({
+				itemIndex,
+				problem: `its parameters could not be read (${(error as Error).message})`,
+				fields: { operation, [valueField]: '', [poolField]: '' },
+			});
+			continue;
+		}
+		const { value: pool, problem: poolProblem } = parameters.parsePool(poolValue);
+		const parsed = parameters.parseValues(values);
+		const fields = (value: string) => ({
+			operation,
+			[valueField]: value === '' ? '' : display(value),
+			[poolField]: pool === undefined ? '' : display(pool),
+		});
+		for (const value of parsed.values) {
+			requests.push({ itemIndex, pool, value, problem: poolProblem, fields: fields(value) });
+		}
+		for (const { value, problem } of parsed.problems) {
+			requests.push({ itemIndex, problem, fields: { ...fields(''), [valueField]: value } });
+		}
+		if (!parsed.values.length && !parsed.problems.length) {
+			requests.push({ itemIndex, problem: poolProblem ?? parameters.emptyProblem, fields: fields('') });
+		}
+	}
+	return requests;
+}
+
+export function invalidInput(itemIndex: number, problem: string): RecallOutcome {
+	return notRecalled('invalidInput', `Item ${itemIndex}: ${problem}.`);
+}
+
+function configurationFailure(context: IExecuteFunctions, answer: Answer): NodeApiError {
+	const hint = configurationHint(answer.code) ?? 'Check the DingTalk app and the node settings.';
+	return new NodeApiError(context.getNode(), { code: answer.code, message: answer.message } as JsonObject, {
+		message: `DingTalk refused the run: ${answer.message}`,
+		description: `${hint} (DingTalk code: ${answer.code}${answer.requestId ? `, request ID ${answer.requestId}` : ''})`,
+	});
+}
+
+/**
+ * The shared recall loop: asks DingTalk once per unique value of each pool, in batches with bounded
+ * concurrency, and gives every key request exactly one outcome, in the order the keys were given.
+ */
+export async function recallPooled(
+	context: IExecuteFunctions,
+	requests: readonly KeyRequest[],
+	settings: PoolSettings,
+	recallBatch: (pool: string, values: string[]) => Promise<Map<string, RecallOutcome>>,
+): Promise<INodeExecutionData[][]> {
+	const valid = requests.filter((request) => !request.problem) as Array<Required<Omit<KeyRequest, 'problem'>>>;
+	const outcomes = new Map<string, Map<string, RecallOutcome>>();
+	const batches: Array<{ pool: string; values: string[] }> = [];
+	for (const [pool, values] of uniqueByPool(valid.map(({ pool, value }) => ({ pool, value })))) {
+		outcomes.set(pool, new Map());
+		for (const slice of chunk(values, settings.batchSize)) batches.push({ pool, values: slice });
+	}
+
+	let stoppedBy: Answer | undefined;
+	await runWithConcurrency(
+		batches,
+		settings.concurrency,
+		async ({ pool, values }) => {
+			try {
+				const batchOutcomes = await recallBatch(pool, values);
+				const poolOutcomes = outcomes.get(pool)!;
+				for (const [value, outcome] of batchOutcomes) poolOutcomes.set(value, outcome);
+			} catch (error) {
+				if (!(error instanceof ConfigurationError)) throw error;
+				stoppedBy ??= error.answer;
+			}
+		},
+		() => stoppedBy !== undefined,
+	);
+
+	if (stoppedBy && !context.continueOnFail()) throw configurationFailure(context, stoppedBy);
+
+	const notReached = stoppedBy
+		? notRecalled(
+				stoppedBy.code,
+				`${stoppedBy.message} ${configurationHint(stoppedBy.code) ?? ''}`.trim(),
+				stoppedBy.requestId,
+			)
+		: notRecalled('notReported', 'The node could not get an answer for this key.');
+	const results: KeyResult[] = requests.map(({ itemIndex, pool, value, problem, fields }) => ({
+		itemIndex,
+		fields,
+		outcome: problem
+			? invalidInput(itemIndex, problem)
+			: (outcomes.get(pool!)?.get(value!) ?? notReached),
+	}));
+	return toOutputs(results);
+}

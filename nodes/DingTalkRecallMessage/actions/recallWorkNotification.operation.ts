@@ -1,0 +1,78 @@
+import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+
+import { parseAgentId, parseMsgTaskIds } from '../helpers/inputs';
+import type { RecallOutcome } from '../helpers/results';
+import { outcomeOfFailedAnswer, recalled } from '../helpers/results';
+import type { DingTalkClient } from '../transport';
+import type { PoolSettings } from './recall';
+import { collectKeyRequests, ConfigurationError, recallPooled } from './recall';
+
+export const OPERATION = 'recallWorkNotification';
+
+export const RECALL_PATH = '/topapi/message/corpconversation/recall';
+
+const showForOperation = { show: { operation: [OPERATION] } };
+
+export const description: INodeProperties[] = [
+	{
+		displayName: 'Agent ID',
+		name: 'agentId',
+		type: 'string',
+		required: true,
+		default: '',
+		placeholder: '836390886',
+		description: 'The AgentId of the app that sent the notification (developer console → your app → Basic Info)',
+		displayOptions: showForOperation,
+	},
+	{
+		displayName: 'Message Task ID',
+		name: 'msgTaskId',
+		type: 'string',
+		required: true,
+		default: '',
+		placeholder: '={{ $json.task_id }}',
+		description:
+			'The task_id that sending the work notification returned. One ID, a comma-separated list, or an expression that gives an array of IDs.',
+		hint: 'Only notifications sent in the last 24 hours can be recalled',
+		displayOptions: showForOperation,
+	},
+];
+
+async function recallOne(client: DingTalkClient, agentId: string, msgTaskId: string): Promise<RecallOutcome> {
+	const answer = await client.call({
+		host: 'oapi',
+		path: RECALL_PATH,
+		form: { agent_id: agentId, msg_task_id: msgTaskId },
+	});
+	if (answer.kind === 'configuration') throw new ConfigurationError(answer);
+	return answer.kind === 'ok' ? recalled(answer.requestId) : outcomeOfFailedAnswer(answer);
+}
+
+/** DingTalk's IDs are numbers: show them as numbers where they fit. */
+function idForOutput(id: string): string | number {
+	const asNumber = Number(id);
+	return /^\d+$/.test(id) && Number.isSafeInteger(asNumber) ? asNumber : id;
+}
+
+export async function execute(
+	this: IExecuteFunctions,
+	items: INodeExecutionData[],
+	client: DingTalkClient,
+	settings: PoolSettings,
+): Promise<INodeExecutionData[][]> {
+	const requests = collectKeyRequests(this, items.length, {
+		operation: OPERATION,
+		poolParameter: 'agentId',
+		valueParameter: 'msgTaskId',
+		poolField: 'agentId',
+		valueField: 'msgTaskId',
+		parsePool: parseAgentId,
+		parseValues: parseMsgTaskIds,
+		emptyProblem: 'msgTaskId is empty: give the task_id of the notification to recall',
+		display: idForOutput,
+	});
+	// DingTalk recalls one notification per call.
+	return await recallPooled(this, requests, { ...settings, batchSize: 1 }, async (agentId, [taskId]) =>
+		new Map([[taskId, await recallOne(client, agentId, taskId)]]),
+	);
+}

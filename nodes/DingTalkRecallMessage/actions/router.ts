@@ -1,0 +1,45 @@
+import type { IExecuteFunctions, INodeExecutionData, JsonObject } from 'n8n-workflow';
+import { NodeApiError } from 'n8n-workflow';
+
+import { dingTalkBaseUrls } from '../../../credentials/DingTalkHosts';
+import { DingTalkClient } from '../transport';
+import { DEFAULT_OPTIONS } from './node.description';
+import * as recallRobotOneOnOneMessages from './recallRobotOneOnOneMessages.operation';
+import * as recallWorkNotification from './recallWorkNotification.operation';
+
+const operations = {
+	[recallRobotOneOnOneMessages.OPERATION]: recallRobotOneOnOneMessages.execute,
+	[recallWorkNotification.OPERATION]: recallWorkNotification.execute,
+};
+
+function clamp(value: unknown, fallback: number, min: number, max: number): number {
+	const number = Number(value);
+	return Number.isFinite(number) ? Math.min(max, Math.max(min, Math.floor(number))) : fallback;
+}
+
+export async function router(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+	const items = this.getInputData();
+	const operation = this.getNodeParameter('operation', 0) as keyof typeof operations;
+	const options = this.getNodeParameter('options', 0, {}) as Partial<typeof DEFAULT_OPTIONS>;
+
+	const credentials = await this.getCredentials('dingTalkApi');
+	const baseUrls = dingTalkBaseUrls(credentials);
+	if (!baseUrls.api || !baseUrls.oapi) {
+		throw new NodeApiError(this.getNode(), { code: 'missingBaseUrl' } as JsonObject, {
+			message: 'The DingTalk API credential has no base URL',
+			description: 'The credential uses the Custom environment: fill in both API Base URL and OAPI Base URL.',
+		});
+	}
+
+	const client = new DingTalkClient(this, baseUrls, {
+		timeoutMs: clamp(options.timeout, DEFAULT_OPTIONS.timeout, 1, 600_000),
+		maxRetries: clamp(options.maxRetries, DEFAULT_OPTIONS.maxRetries, 0, 10),
+		maxThrottleRetries: 8,
+		retryDelayMs: clamp(options.retryDelay, DEFAULT_OPTIONS.retryDelay, 0, 60_000),
+	});
+	const settings = {
+		batchSize: clamp(options.batchSize, DEFAULT_OPTIONS.batchSize, 1, 20),
+		concurrency: clamp(options.concurrency, DEFAULT_OPTIONS.concurrency, 1, 20),
+	};
+	return await operations[operation].call(this, items, client, settings);
+}

@@ -1,0 +1,130 @@
+/** Reading what users feed the node: keys and IDs arrive as text, numbers, arrays or comma-separated lists. */
+
+/** DingTalk's processQueryKeys are a few dozen characters; anything this long is a wrong field mapped in. */
+export const MAX_KEY_LENGTH = 1024;
+
+const PREVIEW_LENGTH = 60;
+
+/** A short, printable rendering of a value for an error message or a Failed item. */
+export function preview(value: unknown): string {
+	let text: string;
+	if (typeof value === 'string') text = value;
+	else if (value === undefined) text = '';
+	else {
+		try {
+			text = JSON.stringify(value) ?? String(value);
+		} catch {
+			text = String(value);
+		}
+	}
+	return text.length > PREVIEW_LENGTH ? `${text.slice(0, PREVIEW_LENGTH)}… (${text.length} characters)` : text;
+}
+
+function describeType(value: unknown): string {
+	if (value === null) return 'null';
+	if (Array.isArray(value)) return 'a nested list';
+	if (typeof value === 'object') return 'an object';
+	return `a ${typeof value}`;
+}
+
+/** One rejected part of an item's input: `value` is what the user gave, `problem` says why it is no key. */
+export interface InputProblem {
+	value: string;
+	problem: string;
+}
+
+export interface ParsedList {
+	values: string[];
+	problems: InputProblem[];
+}
+
+/**
+ * Splits one item's parameter into its parts: a single value, an array of values, or a comma-separated
+ * string. Parts are trimmed and empty parts dropped; parts of the wrong type become problems.
+ * `validate` returns a problem sentence for a part that is text but not acceptable.
+ */
+export function parseList(
+	value: unknown,
+	what: string,
+	validate: (part: string) => string | undefined,
+	acceptNumbers: boolean,
+): ParsedList {
+	const parsed: ParsedList = { values: [], problems: [] };
+	const addText = (text: string) => {
+		for (const rawPart of text.split(',')) {
+			const part = rawPart.trim();
+			if (part === '') continue;
+			const problem = validate(part);
+			if (problem) parsed.problems.push({ value: preview(part), problem });
+			else parsed.values.push(part);
+		}
+	};
+	const addPart = (part: unknown) => {
+		if (typeof part === 'string') addText(part);
+		else if (acceptNumbers && typeof part === 'number' && Number.isFinite(part)) addText(String(part));
+		else if (part === null || part === undefined) return;
+		else
+			parsed.problems.push({
+				value: preview(part),
+				problem: `${what} must be text, but one value is ${describeType(part)} (${preview(part)})`,
+			});
+	};
+
+	if (Array.isArray(value)) value.forEach(addPart);
+	else addPart(value);
+	return parsed;
+}
+
+function validateKey(part: string): string | undefined {
+	if (part.length > MAX_KEY_LENGTH) {
+		return `a processQueryKey is at most ${MAX_KEY_LENGTH} characters, but this one has ${part.length}`;
+	}
+	return undefined;
+}
+
+/** `processQueryKeys`: one key, an array of keys, or a comma-separated string of keys. */
+export function parseProcessQueryKeys(value: unknown): ParsedList {
+	return parseList(value, 'processQueryKeys', validateKey, false);
+}
+
+function validateNumericId(what: string) {
+	return (part: string) =>
+		/^\d{1,16}$/.test(part) && Number.isSafeInteger(Number(part))
+			? undefined
+			: `${what} must be a whole number, but got "${preview(part)}"`;
+}
+
+/** `msgTaskId`: the task_id of a work notification; one or several, as numbers or digits. */
+export function parseMsgTaskIds(value: unknown): ParsedList {
+	return parseList(value, 'msgTaskId', validateNumericId('msgTaskId'), true);
+}
+
+/** A parameter that takes exactly one value per item: the value, or why there is none. */
+export interface SingleValue {
+	value?: string;
+	problem?: string;
+}
+
+/** `agentId`: exactly one number (or digits) per item. */
+export function parseAgentId(value: unknown): SingleValue {
+	const { values, problems } = parseList(value, 'agentId', validateNumericId('agentId'), true);
+	if (problems.length) return { problem: problems[0].problem };
+	if (values.length !== 1) {
+		return {
+			problem: values.length
+				? `agentId must be one number, but got ${values.length}`
+				: 'agentId is empty: give the AgentId of the app that sent the notification',
+		};
+	}
+	return { value: values[0] };
+}
+
+/** `robotCode`: one non-empty text per item. */
+export function parseRobotCode(value: unknown): SingleValue {
+	if (typeof value !== 'string' && typeof value !== 'number') {
+		return { problem: `robotCode must be text, but it is ${describeType(value)}` };
+	}
+	const robotCode = String(value).trim();
+	if (!robotCode) return { problem: 'robotCode is empty: give the code of the robot that sent the messages' };
+	return { value: robotCode };
+}

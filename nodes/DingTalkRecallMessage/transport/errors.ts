@@ -1,0 +1,186 @@
+/** DingTalk's answers and the node's own fault codes, sorted into what the node should do next. */
+
+export type AnswerKind =
+	/** The call worked; `body` is DingTalk's JSON. */
+	| 'ok'
+	/** The token is invalid or expired: renew it once and repeat the call. */
+	| 'tokenRejected'
+	/** Throttled or banned for a while: wait, slow down and repeat. */
+	| 'throttled'
+	/** A passing fault (5xx, system busy, timeout, dropped connection, a body that is not JSON): repeat a bounded number of times. */
+	| 'transient'
+	/** The app, its permissions or the node's settings are wrong: stop the run and tell the user what to fix. */
+	| 'configuration'
+	/** DingTalk refused this call for a reason about its content (unknown key, expired message …). */
+	| 'refused';
+
+export interface Answer {
+	kind: AnswerKind;
+	/** DingTalk's code (`invalid.processQueryKey`, `400002` …) or the node's own (`timeout`, `network`, `invalidResponse`). */
+	code: string;
+	message: string;
+	requestId?: string;
+	body?: Record<string, unknown>;
+	/** Seconds DingTalk asked us to wait, where it said so. */
+	waitSeconds?: number;
+}
+
+const TOKEN_ERRCODES = new Set([40001, 40014, 41001, 42001]);
+const THROTTLE_ERRCODES = new Set([90018, 90002]);
+const CONFIGURATION_ERRCODES = new Set([60011, 60020]);
+
+/** Codes of the `api` host that mean the app or node is set up wrongly, with what to do about it. */
+const CONFIGURATION_HINTS: Record<string, string> = {
+	'Forbidden.AccessDenied.AccessTokenPermissionDenied':
+		'The DingTalk app lacks the permission for this API. In the DingTalk developer console, open the app → Permissions and grant "qyapi_robot_sendmsg" (robot messages), then run again.',
+	'Forbidden.AccessDenied.IpNotInWhiteList':
+		"DingTalk refused n8n's IP address. Add the public IP of your n8n server to the app's IP allow-list (developer console → the app → Security settings).",
+	'Forbidden.AccessDenied.ApiCountLimitForOrg':
+		"The organisation's monthly API quota is spent. Wait for the next month or upgrade the DingTalk plan.",
+	'invalidParameter.robotCode':
+		'DingTalk does not know this robotCode. Copy the RobotCode from the developer console (the app → Robot) and check that the robot is installed in your organisation.',
+	'60011':
+		'The DingTalk app lacks the permission for this API. Grant it in the developer console (the app → Permissions), then run again.',
+	'60020':
+		"DingTalk refused n8n's IP address. Add the public IP of your n8n server to the app's IP allow-list.",
+	accessTokenUnavailable:
+		"Check the DingTalk API credential: its keys, its Environment (China or Global) and, for Custom, its base URLs. Use the credential's Test button to see DingTalk's own answer.",
+};
+
+/** What an unsuccessful code means for the person reading the Failed output. */
+const CODE_EXPLANATIONS: Record<string, string> = {
+	'invalid.processQueryKey':
+		'DingTalk does not know this processQueryKey. Check that it is the processQueryKey the robot batchSend call returned.',
+	'robot.processQueryKey.expired':
+		'The message is older than 24 hours; DingTalk no longer lets it be recalled.',
+	'invalidParameter.processQueryKey.missing': 'DingTalk says the processQueryKey is missing or empty.',
+	'not.allowed.robotCode':
+		'This message was not sent by the given robot. Use the robotCode of the robot that sent it.',
+	'notRevoke.all.messages': 'DingTalk could not recall this message.',
+	'400002':
+		'DingTalk does not know this agentId and msgTaskId pair, or the notification is older than 24 hours. Check both IDs.',
+	timeout: 'DingTalk did not answer in time, even after retries. The message may or may not have been recalled.',
+	network:
+		'The connection to DingTalk failed, even after retries. The message may or may not have been recalled.',
+	invalidResponse:
+		'DingTalk answered with something that is not its usual JSON (an HTML page, an empty body), even after retries.',
+	notReported: 'DingTalk answered the call but did not say whether this message was recalled. Check its read status.',
+	invalidInput: 'The input for this item is not valid.',
+};
+
+export function explainCode(code: string, fallback: string): string {
+	return CODE_EXPLANATIONS[code] ?? fallback;
+}
+
+export function configurationHint(code: string): string | undefined {
+	return CONFIGURATION_HINTS[code];
+}
+
+function isThrottleCode(code: string): boolean {
+	return /^Forbidden\.AccessDenied\.(Qps|Qpm)/.test(code) || code === 'system.busy' || code === 'systemBusy';
+}
+
+function asObject(body: unknown): Record<string, unknown> | undefined {
+	if (typeof body === 'string') {
+		const text = body.trim();
+		if (!text.startsWith('{')) return undefined;
+		try {
+			return asObject(JSON.parse(text));
+		} catch {
+			return undefined;
+		}
+	}
+	return body !== null && typeof body === 'object' && !Array.isArray(body)
+		? (body as Record<string, unknown>)
+		: undefined;
+}
+
+function text(value: unknown): string | undefined {
+	return typeof value === 'string' && value !== '' ? value : typeof value === 'number' ? String(value) : undefined;
+}
+
+/** A body that is not DingTalk's JSON: an HTML ban page, an empty body, a proxy's error page, the IP-ban JSON. */
+function classifyForeignBody(statusCode: number, body: Record<string, unknown> | undefined): Answer {
+	if (body && Number(body.status) === 1111) {
+		const wait = Number(body.wait);
+		return {
+			kind: 'throttled',
+			code: 'ipBanned',
+			message: 'DingTalk has temporarily banned this IP address for sending too many calls.',
+			waitSeconds: Number.isFinite(wait) && wait > 0 ? wait : undefined,
+		};
+	}
+	return {
+		kind: 'transient',
+		code: statusCode >= 500 ? `http${statusCode}` : 'invalidResponse',
+		message: `DingTalk answered HTTP ${statusCode} with a body that is not DingTalk's JSON.`,
+	};
+}
+
+/** New-style API (`api` host): HTTP status plus `{code, message, requestid}`. */
+export function classifyApiAnswer(statusCode: number, rawBody: unknown): Answer {
+	const body = asObject(rawBody);
+	const requestId = text(body?.requestid) ?? text(body?.requestId);
+	const code = text(body?.code);
+	if (statusCode >= 200 && statusCode < 300) {
+		if (!body) return classifyForeignBody(statusCode, body);
+		return { kind: 'ok', code: 'ok', message: 'ok', requestId, body };
+	}
+	if (!code) {
+		if (statusCode === 401) return { kind: 'tokenRejected', code: 'http401', message: 'HTTP 401', requestId };
+		if (statusCode === 429) return { kind: 'throttled', code: 'http429', message: 'HTTP 429', requestId };
+		return classifyForeignBody(statusCode, body);
+	}
+	const message = text(body?.message) ?? `HTTP ${statusCode}`;
+	const answer = { code, message, requestId, body };
+	if (statusCode === 401 || code === 'InvalidAuthentication') return { kind: 'tokenRejected', ...answer };
+	if (statusCode === 429 || isThrottleCode(code)) return { kind: 'throttled', ...answer };
+	if (CONFIGURATION_HINTS[code]) return { kind: 'configuration', ...answer };
+	if (statusCode >= 500) return { kind: 'transient', ...answer };
+	return { kind: 'refused', ...answer };
+}
+
+/** Old-style API (`oapi` host): HTTP 200 with `{errcode, errmsg}`; `/topapi/` may wrap the real code as `errcode: 88` + `sub_code`. */
+export function classifyOapiAnswer(statusCode: number, rawBody: unknown): Answer {
+	const body = asObject(rawBody);
+	if (!body || body.errcode === undefined) return classifyForeignBody(statusCode, body);
+	const requestId = text(body.request_id) ?? text(body.requestId);
+	let errcode = Number(body.errcode);
+	let message = text(body.errmsg) ?? '';
+	if (errcode === 88 && body.sub_code !== undefined) {
+		errcode = Number(body.sub_code);
+		message = text(body.sub_msg) ?? message;
+	}
+	const code = Number.isFinite(errcode) ? String(errcode) : String(body.sub_code ?? body.errcode);
+	const answer = { code, message: message || `errcode ${code}`, requestId, body };
+	if (errcode === 0) return { kind: 'ok', ...answer };
+	if (TOKEN_ERRCODES.has(errcode) || errcode === 40000) return { kind: 'tokenRejected', ...answer };
+	if (THROTTLE_ERRCODES.has(errcode)) return { kind: 'throttled', ...answer };
+	if (errcode === -1) return { kind: 'transient', ...answer };
+	if (CONFIGURATION_ERRCODES.has(errcode)) return { kind: 'configuration', ...answer };
+	if (statusCode >= 500) return { kind: 'transient', ...answer };
+	return { kind: 'refused', ...answer };
+}
+
+/** A request that never got an answer: sorted into `timeout` or `network`, with no part of the request echoed. */
+export function classifyRequestFailure(error: unknown): Answer {
+	const codes: string[] = [];
+	const messages: string[] = [];
+	let current: unknown = error;
+	for (let depth = 0; current && depth < 6; depth++) {
+		const candidate = current as { code?: unknown; message?: unknown; cause?: unknown };
+		if (typeof candidate.code === 'string') codes.push(candidate.code);
+		if (typeof candidate.message === 'string') messages.push(candidate.message);
+		current = candidate.cause;
+	}
+	const all = `${codes.join(' ')} ${messages.join(' ')}`;
+	if (/ETIMEDOUT|ECONNABORTED|ESOCKETTIMEDOUT|timeout|timed out/i.test(all)) {
+		return { kind: 'transient', code: 'timeout', message: 'No answer from DingTalk within the timeout.' };
+	}
+	const networkCode = codes.find((code) => /^E[A-Z]+$/.test(code));
+	return {
+		kind: 'transient',
+		code: 'network',
+		message: `The connection to DingTalk failed${networkCode ? ` (${networkCode})` : ''}.`,
+	};
+}

@@ -1,0 +1,197 @@
+import type { IExecuteFunctions, IHttpRequestOptions, IN8nHttpFullResponse } from 'n8n-workflow';
+import { sleep } from 'n8n-workflow';
+
+import type { DingTalkBaseUrls } from '../../../credentials/DingTalkHosts';
+import { ACCESS_TOKEN_ERROR_PREFIX } from '../../../credentials/DingTalkHosts';
+import type { Answer } from './errors';
+import { classifyApiAnswer, classifyOapiAnswer, classifyRequestFailure } from './errors';
+import { Pacer } from './pacer';
+
+export const CREDENTIAL_TYPE = 'dingTalkApi';
+
+export interface DingTalkCall {
+	host: 'api' | 'oapi';
+	path: string;
+	/** A JSON body (`api` host). */
+	json?: Record<string, unknown>;
+	/** A form-urlencoded body (`oapi` host), as DingTalk's own example sends it. */
+	form?: Record<string, string>;
+}
+
+export interface ClientSettings {
+	timeoutMs: number;
+	/** Repeats after a passing fault (5xx, timeout, dropped connection, a body that is not JSON). */
+	maxRetries: number;
+	/** Repeats after a throttling answer, each after a growing wait. */
+	maxThrottleRetries: number;
+	/** First wait after a fault, in milliseconds; doubles with each repeat. */
+	retryDelayMs: number;
+}
+
+const MAX_WAIT_MS = 8_000;
+
+/** Full jitter: somewhere between half and all of an exponentially growing wait. */
+export function backoffMs(attempt: number, baseMs: number): number {
+	const ceiling = Math.min(MAX_WAIT_MS, baseMs * 2 ** Math.max(0, attempt - 1));
+	return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+}
+
+function accessTokenFailure(error: unknown): string | undefined {
+	let current: unknown = error;
+	for (let depth = 0; current && depth < 6; depth++) {
+		const message = (current as { message?: unknown }).message;
+		if (typeof message === 'string' && message.startsWith(ACCESS_TOKEN_ERROR_PREFIX)) return message;
+		current = (current as { cause?: unknown }).cause;
+	}
+	return undefined;
+}
+
+/**
+ * Talks to DingTalk for one node run: sends each call with the credential through n8n's helpers,
+ * paces calls per API, repeats after faults and throttling, and renews a rejected token once,
+ * shared by all calls that failed on it together.
+ */
+export class DingTalkClient {
+	private readonly pacers = new Map<string, Pacer>();
+
+	private tokenGeneration = 0;
+
+	private renewal?: Promise<Answer>;
+
+	/** The run's first call goes alone: on a credential with no token yet, it is the one that fetches it. */
+	private firstSend?: Promise<Answer>;
+
+	/** Counts of what was sent, for the run's summary in tests and benchmarks. */
+	readonly stats = { calls: 0, renewals: 0, throttled: 0, retried: 0 };
+
+	constructor(
+		private readonly context: IExecuteFunctions,
+		private readonly baseUrls: DingTalkBaseUrls,
+		private readonly settings: ClientSettings,
+	) {}
+
+	/** Sends a call until its answer is final: ok, refused, a configuration error, or a fault that outlasted the retries. */
+	async call(call: DingTalkCall): Promise<Answer> {
+		let faults = 0;
+		let throttles = 0;
+		for (;;) {
+			const answer = await this.sendWithFreshToken(call);
+			if (answer.kind === 'throttled' && throttles < this.settings.maxThrottleRetries) {
+				throttles++;
+				this.stats.throttled++;
+				const hinted = answer.waitSeconds ? Math.min(answer.waitSeconds * 1000, 30_000) : 0;
+				await sleep(Math.max(hinted, backoffMs(throttles, 1000)));
+				continue;
+			}
+			if (answer.kind === 'transient' && faults < this.settings.maxRetries) {
+				faults++;
+				this.stats.retried++;
+				await sleep(backoffMs(faults, this.settings.retryDelayMs));
+				continue;
+			}
+			return answer;
+		}
+	}
+
+	/**
+	 * DingTalk rejects an expired token with 400 or errcode 40001…, never the 401 after which n8n renews
+	 * it, so the node asks n8n to run the credential's preAuthentication by handing it the credential
+	 * with an empty token: n8n then stores the new token for later runs and other workers.
+	 */
+	private async sendWithFreshToken(call: DingTalkCall): Promise<Answer> {
+		const generation = this.tokenGeneration;
+		const answer = await this.send(call, false);
+		if (answer.kind !== 'tokenRejected') return answer;
+
+		let retried: Answer;
+		if (generation === this.tokenGeneration && !this.renewal) {
+			this.stats.renewals++;
+			this.renewal = this.send(call, true).finally(() => {
+				this.tokenGeneration++;
+				this.renewal = undefined;
+			});
+			retried = await this.renewal;
+		} else {
+			if (this.renewal) await this.renewal;
+			retried = await this.send(call, false);
+		}
+		if (retried.kind !== 'tokenRejected') return retried;
+		return {
+			...retried,
+			kind: 'configuration',
+			code: 'accessTokenUnavailable',
+			message: `DingTalk rejected a freshly issued access token (${retried.code}: ${retried.message}).`,
+		};
+	}
+
+	private pacerFor(path: string): Pacer {
+		let pacer = this.pacers.get(path);
+		if (!pacer) this.pacers.set(path, (pacer = new Pacer()));
+		return pacer;
+	}
+
+	private async send(call: DingTalkCall, renewToken: boolean): Promise<Answer> {
+		if (!this.firstSend) {
+			this.firstSend = this.sendNow(call, renewToken);
+			return await this.firstSend;
+		}
+		await this.firstSend;
+		return await this.sendNow(call, renewToken);
+	}
+
+	private async sendNow(call: DingTalkCall, renewToken: boolean): Promise<Answer> {
+		const pacer = this.pacerFor(call.path);
+		const startedAt = await pacer.acquire();
+		this.stats.calls++;
+
+		const request: IHttpRequestOptions = {
+			method: 'POST',
+			url: `${this.baseUrls[call.host]}${call.path}`,
+			timeout: this.settings.timeoutMs,
+			returnFullResponse: true,
+			ignoreHttpStatusErrors: true,
+		};
+		if (call.form) {
+			request.headers = { 'Content-Type': 'application/x-www-form-urlencoded' };
+			request.body = new URLSearchParams(call.form).toString();
+		} else {
+			request.json = true;
+			request.body = call.json;
+		}
+
+		let answer: Answer;
+		try {
+			const response = (await this.context.helpers.httpRequestWithAuthentication.call(
+				this.context,
+				CREDENTIAL_TYPE,
+				request,
+				renewToken ? await this.credentialWithoutToken() : undefined,
+			)) as IN8nHttpFullResponse;
+			answer = (call.host === 'api' ? classifyApiAnswer : classifyOapiAnswer)(
+				response.statusCode,
+				response.body,
+			);
+		} catch (error) {
+			const tokenFailure = accessTokenFailure(error);
+			if (tokenFailure) {
+				return { kind: 'configuration', code: 'accessTokenUnavailable', message: tokenFailure };
+			}
+			answer = classifyRequestFailure(error);
+		}
+		if (answer.kind === 'throttled') pacer.throttled(startedAt);
+		return answer;
+	}
+
+	private async credentialWithoutToken() {
+		const data = await this.context.getCredentials(CREDENTIAL_TYPE);
+		const reference = this.context.getNode().credentials?.[CREDENTIAL_TYPE];
+		return {
+			credentialsDecrypted: {
+				id: reference?.id ?? '',
+				name: reference?.name ?? '',
+				type: CREDENTIAL_TYPE,
+				data: { ...data, accessToken: '' },
+			},
+		};
+	}
+}
