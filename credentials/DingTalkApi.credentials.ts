@@ -80,6 +80,7 @@ export class DingTalkApi implements ICredentialType {
 			displayName: 'Suite Key',
 			name: 'suiteKey',
 			type: 'string',
+			typeOptions: { password: true },
 			default: '',
 			required: true,
 			displayOptions: { show: { appType: ['thirdParty'] } },

@@ -1,10 +1,103 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
+import { NodeConnectionTypes } from 'n8n-workflow';
 
-import { description } from './actions/node.description';
+import * as recallRobotOneOnOneMessages from './actions/recallRobotOneOnOneMessages.operation';
+import * as recallWorkNotification from './actions/recallWorkNotification.operation';
 import { router } from './actions/router';
 
 export class DingTalkRecallMessage implements INodeType {
-	description: INodeTypeDescription = description;
+	description: INodeTypeDescription = {
+		displayName: 'DingTalk Recall Message',
+		name: 'dingTalkRecallMessage',
+		icon: { light: 'file:dingtalk.svg', dark: 'file:dingtalk.dark.svg' },
+		group: ['output'],
+		version: 1,
+		subtitle: '={{ $parameter["operation"] === "recallWorkNotification" ? "Recall work notification" : "Recall robot one-on-one messages" }}',
+		description: 'Recall DingTalk work notifications and robot one-on-one messages',
+		defaults: { name: 'DingTalk Recall Message' },
+		usableAsTool: true,
+		inputs: [NodeConnectionTypes.Main],
+		outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main],
+		outputNames: ['Success', 'Failed'],
+		credentials: [{ name: 'dingTalkApi', required: true }],
+		properties: [
+			{
+				displayName: 'Operation',
+				name: 'operation',
+				type: 'options',
+				noDataExpression: true,
+				options: [
+					{
+						name: 'Recall Robot One-on-One Messages',
+						value: 'recallRobotOneOnOneMessages',
+						description: 'Recall messages a robot sent in one-on-one chats, 20 per call',
+						action: 'Recall robot messages sent in private chats',
+					},
+					{
+						name: 'Recall Work Notification',
+						value: 'recallWorkNotification',
+						description: 'Recall a work notification an app sent',
+						action: 'Recall a work notification',
+					},
+				],
+				default: 'recallRobotOneOnOneMessages',
+			},
+			...recallRobotOneOnOneMessages.description,
+			...recallWorkNotification.description,
+			{
+				displayName: 'Options',
+				name: 'options',
+				type: 'collection',
+				placeholder: 'Add option',
+				default: {},
+				options: [
+					{
+						displayName: 'Batch Size',
+						name: 'batchSize',
+						type: 'number',
+						typeOptions: { minValue: 1, maxValue: 20 },
+						default: 20,
+						description: 'How many keys to recall per call. DingTalk accepts at most 20.',
+						displayOptions: { show: { '/operation': ['recallRobotOneOnOneMessages'] } },
+					},
+					{
+						displayName: 'Parallel Calls',
+						name: 'concurrency',
+						type: 'number',
+						typeOptions: { minValue: 1, maxValue: 20 },
+						default: 5,
+						description:
+							'How many calls may be in flight at once. When DingTalk throttles, the node slows down on its own.',
+					},
+					{
+						displayName: 'Retries',
+						name: 'maxRetries',
+						type: 'number',
+						typeOptions: { minValue: 0, maxValue: 10 },
+						default: 3,
+						description:
+							'How often to repeat a call after a server error, a timeout, a dropped connection or an answer that is not JSON',
+					},
+					{
+						displayName: 'Retry Delay (Ms)',
+						name: 'retryDelay',
+						type: 'number',
+						typeOptions: { minValue: 0 },
+						default: 500,
+						description: 'Wait before the first repeat; each further repeat waits about twice as long',
+					},
+					{
+						displayName: 'Timeout (Ms)',
+						name: 'timeout',
+						type: 'number',
+						typeOptions: { minValue: 1 },
+						default: 10000,
+						description: 'How long to wait for DingTalk to answer one call',
+					},
+				],
+			},
+		],
+	};
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		return await router.call(this);

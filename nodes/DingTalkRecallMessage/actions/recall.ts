@@ -129,8 +129,14 @@ export async function recallPooled(
 				const poolOutcomes = outcomes.get(pool)!;
 				for (const [value, outcome] of batchOutcomes) poolOutcomes.set(value, outcome);
 			} catch (error) {
-				if (!(error instanceof ConfigurationError)) throw error;
-				stoppedBy ??= error.answer;
+				if (error instanceof ConfigurationError) {
+					stoppedBy ??= error.answer;
+					return;
+				}
+				// A fault of the node itself must not lose the batch's keys: they go to Failed with the reason.
+				const outcome = notRecalled('internalError', `The node failed while recalling: ${(error as Error).message}`);
+				const poolOutcomes = outcomes.get(pool)!;
+				for (const value of values) poolOutcomes.set(value, outcome);
 			}
 		},
 		() => stoppedBy !== undefined,

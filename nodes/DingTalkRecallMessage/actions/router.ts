@@ -3,9 +3,17 @@ import { NodeApiError } from 'n8n-workflow';
 
 import { dingTalkBaseUrls } from '../../../credentials/DingTalkHosts';
 import { DingTalkClient } from '../transport';
-import { DEFAULT_OPTIONS } from './node.description';
 import * as recallRobotOneOnOneMessages from './recallRobotOneOnOneMessages.operation';
 import * as recallWorkNotification from './recallWorkNotification.operation';
+
+/** The defaults of the node's Options, as its description shows them. */
+const DEFAULT_OPTIONS = {
+	batchSize: 20,
+	concurrency: 5,
+	maxRetries: 3,
+	retryDelay: 500,
+	timeout: 10000,
+};
 
 const operations = {
 	[recallRobotOneOnOneMessages.OPERATION]: recallRobotOneOnOneMessages.execute,
