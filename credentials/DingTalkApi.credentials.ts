@@ -26,6 +26,20 @@ function withoutSecrets(text: string, credentials: ICredentialDataDecryptedObjec
 	return secretsOf(credentials).reduce((redacted, secret) => redacted.split(secret).join('***'), text);
 }
 
+/** Words for a failed connection; n8n rewrites any message that carries a raw code such as ECONNREFUSED. */
+function networkReason(error: unknown): string {
+	const code = String((error as { code?: unknown }).code ?? '');
+	const reasons: Record<string, string> = {
+		ECONNREFUSED: 'connection refused',
+		ENOTFOUND: 'host name not found',
+		EAI_AGAIN: 'host name lookup failed',
+		ETIMEDOUT: 'timed out',
+		ECONNABORTED: 'timed out',
+		ECONNRESET: 'connection dropped',
+	};
+	return reasons[code] ?? 'network error';
+}
+
 export class DingTalkApi implements ICredentialType {
 	name = 'dingTalkApi';
 
@@ -190,9 +204,8 @@ export class DingTalkApi implements ICredentialType {
 			})) as TokenResponse;
 		} catch (error) {
 			// The raw error carries the request, secrets included: build a clean one.
-			const reason = (error as { code?: string }).code ?? (error as Error).message;
 			throw new Error(
-				`${ACCESS_TOKEN_ERROR_PREFIX}: could not reach ${api} (${withoutSecrets(String(reason), credentials)}). Check the credential's Environment and base URLs, and that n8n can reach DingTalk.`,
+				`${ACCESS_TOKEN_ERROR_PREFIX}: n8n could not reach ${api} (${networkReason(error)}). Check the credential's Environment and base URLs, and that n8n can reach DingTalk.`,
 			);
 		}
 
@@ -210,7 +223,7 @@ export class DingTalkApi implements ICredentialType {
 			: 'Client ID and Client Secret';
 		throw new Error(
 			withoutSecrets(
-				`${ACCESS_TOKEN_ERROR_PREFIX}: DingTalk refused to issue one (${code}): ${detail}. Check the ${keys}, and that the Environment matches your organisation.`,
+				`${ACCESS_TOKEN_ERROR_PREFIX}: DingTalk answered ${code} (${detail}). Check the ${keys}, and that the Environment matches your organisation.`,
 				credentials,
 			),
 		);

@@ -1,7 +1,7 @@
 import type { ICredentialDataDecryptedObject } from 'n8n-workflow';
 
 /** Every error the credential throws while getting a token starts with this, so the node can tell it from a failed call. */
-export const ACCESS_TOKEN_ERROR_PREFIX = 'DingTalk access token';
+export const ACCESS_TOKEN_ERROR_PREFIX = 'Could not get a DingTalk access token';
 
 /** The two DingTalk hosts a credential talks to: new-style `/v1.0/` APIs and old-style `/topapi/` APIs. */
 export interface DingTalkBaseUrls {

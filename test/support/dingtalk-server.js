@@ -269,7 +269,10 @@ class DingTalkServer {
 		const entry = this.tokens.get(token);
 		if (!entry) return 'invalid';
 		if (entry.expiresAt <= Date.now()) return 'expired';
-		if (this.expireTokensAfter !== undefined && entry.recallCalls >= this.expireTokensAfter) return 'expired';
+		if (this.expireTokensAfter !== undefined && entry.recallCalls >= this.expireTokensAfter) {
+			entry.expiresAt = 0;
+			return 'expired';
+		}
 		return entry;
 	}
 

@@ -96,7 +96,10 @@ export function invalidInput(itemIndex: number, problem: string): RecallOutcome 
 function configurationFailure(context: IExecuteFunctions, answer: Answer): NodeApiError {
 	const hint = configurationHint(answer.code) ?? 'Check the DingTalk app and the node settings.';
 	return new NodeApiError(context.getNode(), { code: answer.code, message: answer.message } as JsonObject, {
-		message: `DingTalk refused the run: ${answer.message}`,
+		message:
+			answer.code === 'accessTokenUnavailable'
+				? answer.message
+				: `DingTalk refused the call: ${answer.code} (${answer.message})`,
 		description: `${hint} (DingTalk code: ${answer.code}${answer.requestId ? `, request ID ${answer.requestId}` : ''})`,
 	});
 }

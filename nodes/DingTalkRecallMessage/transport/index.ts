@@ -58,8 +58,11 @@ export class DingTalkClient {
 
 	private renewal?: Promise<Answer>;
 
-	/** The run's first call goes alone: on a credential with no token yet, it is the one that fetches it. */
-	private firstSend?: Promise<Answer>;
+	/**
+	 * The run's first call goes alone: on a credential with no token, or an expired one, it is the one
+	 * that fetches a token, and the calls after it use that token instead of each fetching their own.
+	 */
+	private firstCall?: Promise<Answer>;
 
 	/** Counts of what was sent, for the run's summary in tests and benchmarks. */
 	readonly stats = { calls: 0, renewals: 0, throttled: 0, retried: 0 };
@@ -72,6 +75,15 @@ export class DingTalkClient {
 
 	/** Sends a call until its answer is final: ok, refused, a configuration error, or a fault that outlasted the retries. */
 	async call(call: DingTalkCall): Promise<Answer> {
+		if (!this.firstCall) {
+			this.firstCall = this.callWithRetries(call);
+			return await this.firstCall;
+		}
+		await this.firstCall;
+		return await this.callWithRetries(call);
+	}
+
+	private async callWithRetries(call: DingTalkCall): Promise<Answer> {
 		let faults = 0;
 		let throttles = 0;
 		for (;;) {
@@ -131,15 +143,6 @@ export class DingTalkClient {
 	}
 
 	private async send(call: DingTalkCall, renewToken: boolean): Promise<Answer> {
-		if (!this.firstSend) {
-			this.firstSend = this.sendNow(call, renewToken);
-			return await this.firstSend;
-		}
-		await this.firstSend;
-		return await this.sendNow(call, renewToken);
-	}
-
-	private async sendNow(call: DingTalkCall, renewToken: boolean): Promise<Answer> {
 		const pacer = this.pacerFor(call.path);
 		const startedAt = await pacer.acquire();
 		this.stats.calls++;

@@ -1,0 +1,141 @@
+'use strict';
+const { startServer, credentialsFor, recallRobot, recallWork, json, PATHS } = require('./support/fixture');
+
+const SECRET = 'ding-app-secret';
+
+describe('DingTalk API credential: getting, storing and renewing the access token', () => {
+	let server;
+	afterEach(async () => {
+		await server?.stop();
+		server = undefined;
+	});
+
+	test('good keys: one token fetch, stored in the credential; a warm credential fetches none', async () => {
+		server = await startServer();
+		const credentials = credentialsFor(server);
+		const first = await recallRobot({ server, credentials, items: [{ keys: server.sendRobotMessages('dingRobotA', 3) }] });
+		expect(first.success).toHaveLength(3);
+		expect(server.tokenFetches).toBe(1);
+		expect(credentials.updates).toBe(1);
+		const token = credentials.dataOf('cred-1').accessToken;
+		expect(token).toBeTruthy();
+
+		const second = await recallRobot({ server, credentials, items: [{ keys: server.sendRobotMessages('dingRobotA', 3) }] });
+		expect(second.success).toHaveLength(3);
+		expect(server.tokenFetches).toBe(1);
+		expect(credentials.dataOf('cred-1').accessToken).toBe(token);
+	});
+
+	test('wrong keys stop the node with DingTalk’s own message and what to check, never the secret', async () => {
+		server = await startServer({ apps: { 'ding-app-key': SECRET } });
+		const credentials = credentialsFor(server, { clientSecret: 'wrong-secret-value' });
+		const result = await recallRobot({ server, credentials, items: [{ keys: 'k1' }, { keys: 'k2' }] });
+
+		expect(result.error).toBeDefined();
+		expect(result.error.name).toBe('NodeApiError');
+		expect(result.error.message).toMatch(/invalidClientIdOrSecret/);
+		expect(result.error.message).toMatch(/无效的clientId或者clientSecret/);
+		expect(result.error.description).toMatch(/Client ID and Client Secret|credential/);
+		expect(JSON.stringify(result.run)).not.toContain('wrong-secret-value');
+		expect(server.callsTo(PATHS.batchRecall)).toHaveLength(0);
+		expect(server.callsTo(PATHS.accessToken)).toHaveLength(1);
+	});
+
+	test('wrong keys with Continue On Fail: every key goes to Failed with the error’s code', async () => {
+		server = await startServer();
+		const credentials = credentialsFor(server, { clientId: 'unknown-app' });
+		const result = await recallRobot({ server, credentials, items: [{ keys: 'k1,k2' }, { keys: 'k3' }], continueOnFail: true });
+		expect(result.error).toBeUndefined();
+		expect(result.success).toHaveLength(0);
+		expect(json(result.failed).map((item) => [item.processQueryKey, item.errorCode])).toEqual([
+			['k1', 'accessTokenUnavailable'],
+			['k2', 'accessTokenUnavailable'],
+			['k3', 'accessTokenUnavailable'],
+		]);
+		expect(result.failed[0].json.errorMessage).toMatch(/invalidClientIdOrSecret/);
+	});
+
+	test('an unreachable host is a configuration error that names the environment to check', async () => {
+		server = await startServer();
+		const credentials = credentialsFor(server, { apiBaseUrl: 'http://127.0.0.1:9' });
+		const result = await recallRobot({ server, credentials, items: [{ keys: 'k1' }] });
+		expect(result.error.message).toMatch(/could not reach http:\/\/127\.0\.0\.1:9 \(connection refused\)/);
+		expect(result.error.message).toMatch(/Environment/);
+	});
+
+	test('a third-party enterprise app gets its token from corpAccessToken; a stale suite ticket is reported', async () => {
+		const suites = { suiteKeyX: { suiteSecret: 'suite-secret-value', suiteTicket: 'ticket-1', corps: ['ding-corp'] } };
+		server = await startServer({ suites });
+		const thirdParty = { appType: 'thirdParty', suiteKey: 'suiteKeyX', suiteSecret: 'suite-secret-value', authCorpId: 'ding-corp', suiteTicket: 'ticket-1' };
+		const good = await recallRobot({ server, credentials: credentialsFor(server, thirdParty), items: [{ keys: server.sendRobotMessage('dingRobotA') }] });
+		expect(good.success).toHaveLength(1);
+		expect(server.callsTo(PATHS.corpAccessToken)).toHaveLength(1);
+
+		const stale = await recallRobot({ server, credentials: credentialsFor(server, { ...thirdParty, suiteTicket: 'ticket-0' }), items: [{ keys: 'k' }] });
+		expect(stale.error.message).toMatch(/invalidSuiteTicket/);
+		expect(stale.error.message).toMatch(/Check the Suite Key, Suite Secret, Authorised Corp ID and Suite Ticket/);
+		expect(JSON.stringify(stale.run)).not.toMatch(/suite-secret-value|ticket-0/);
+	});
+
+	test('an expired token on the api host (400 InvalidAuthentication) is renewed once, stored, and the call repeated', async () => {
+		server = await startServer();
+		const credentials = credentialsFor(server);
+		await recallRobot({ server, credentials, items: [{ keys: server.sendRobotMessage('dingRobotA') }] });
+		const oldToken = credentials.dataOf('cred-1').accessToken;
+		server.expireAllTokens();
+
+		const keys = server.sendRobotMessages('dingRobotA', 100);
+		const result = await recallRobot({ server, credentials, items: keys.map((key) => ({ keys: key })) });
+
+		expect(result.failed).toHaveLength(0);
+		expect(result.success).toHaveLength(100);
+		expect(server.tokenFetches).toBe(2);
+		const newToken = credentials.dataOf('cred-1').accessToken;
+		expect(newToken).not.toBe(oldToken);
+		const refused = server.callsTo(PATHS.batchRecall).filter((call) => call.status === 400);
+		expect(refused).toHaveLength(1);
+		expect(refused[0].headerToken).toBe(oldToken);
+	});
+
+	test('an expired token on the oapi host (errcode 42001) is renewed once and the notification recalled', async () => {
+		server = await startServer();
+		const credentials = credentialsFor(server);
+		await recallWork({ server, credentials, items: [{ agentId: 836390886, taskId: server.sendWorkNotification('836390886') }] });
+		server.expireAllTokens();
+
+		const taskIds = [1, 2, 3, 4, 5, 6].map(() => server.sendWorkNotification('836390886'));
+		const result = await recallWork({ server, credentials, items: taskIds.map((taskId) => ({ agentId: 836390886, taskId })) });
+
+		expect(result.failed).toHaveLength(0);
+		expect(result.success).toHaveLength(6);
+		expect(server.tokenFetches).toBe(2);
+		expect(server.callsTo(PATHS.workNotificationRecall).filter((call) => call.queryToken === credentials.dataOf('cred-1').accessToken)).toHaveLength(6);
+	});
+
+	test('calls in flight that fail together on an expired token share one renewal', async () => {
+		server = await startServer({ latencyMs: 15 });
+		server.expireTokensAfter = 10; // every token dies after 10 recall calls
+		const credentials = credentialsFor(server);
+		const keys = server.sendRobotMessages('dingRobotA', 1200); // 60 calls, 5 in flight
+
+		const result = await recallRobot({ server, credentials, items: [{ keys }] });
+
+		expect(result.failed).toHaveLength(0);
+		expect(result.success).toHaveLength(1200);
+		const refused = server.callsTo(PATHS.batchRecall).filter((call) => call.status === 400);
+		const renewals = server.tokenFetches - 1;
+		expect(renewals).toBeGreaterThanOrEqual(5);
+		expect(renewals).toBeLessThanOrEqual(7);
+		// Several calls were refused at each expiry, yet each expiry cost one token fetch.
+		expect(refused.length).toBeGreaterThan(renewals);
+	});
+
+	test('a token DingTalk rejects again right after renewal stops the node instead of looping', async () => {
+		server = await startServer();
+		server.expireTokensAfter = 0; // every token is refused at once
+		const result = await recallRobot({ server, items: [{ keys: server.sendRobotMessages('dingRobotA', 40) }] });
+		expect(result.error.message).toMatch(/freshly issued access token/);
+		expect(server.tokenFetches).toBeLessThanOrEqual(3);
+		expect(server.callsTo(PATHS.batchRecall).length).toBeLessThanOrEqual(6);
+	});
+});
