@@ -73,7 +73,7 @@ class DingTalkServer {
 		this.tokenFetches = 0;
 		/** Faults queued for the next matching calls: { path, type, remaining }. */
 		this.faultQueue = [];
-		/** Set to a number: every token issued so far expires after that many more recall calls. */
+		/** Set to a number: every token expires after that many recall calls. */
 		this.expireTokensAfter = undefined;
 		this.record = options.record ?? true;
 		this.sockets = new Set();

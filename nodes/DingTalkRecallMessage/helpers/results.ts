@@ -21,6 +21,13 @@ export function notRecalled(errorCode: string, errorMessage: string, requestId?:
 
 /** A final answer that is not a success, as the outcome of every key the call carried. */
 export function outcomeOfFailedAnswer(answer: Answer): RecallOutcome {
+	if (answer.kind === 'throttled') {
+		return notRecalled(
+			answer.code,
+			'DingTalk kept throttling the calls, even after waiting. Lower Parallel Calls, or run again later.',
+			answer.requestId,
+		);
+	}
 	const explanation = explainCode(answer.code, '');
 	const message = explanation
 		? explanation

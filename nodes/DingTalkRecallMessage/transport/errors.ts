@@ -63,7 +63,8 @@ const CODE_EXPLANATIONS: Record<string, string> = {
 	network:
 		'The connection to DingTalk failed, even after retries. The message may or may not have been recalled.',
 	invalidResponse:
-		'DingTalk answered with something that is not its usual JSON (an HTML page, an empty body), even after retries.',
+		'DingTalk answered with something that is not its usual JSON (an HTML page, an empty body, a proxy error), even after retries.',
+	'system.error': 'DingTalk had an internal error, even after retries. Try again later.',
 	notReported: 'DingTalk answered the call but did not say whether this message was recalled. Check its read status.',
 	invalidInput: 'The input for this item is not valid.',
 };
@@ -112,7 +113,7 @@ function classifyForeignBody(statusCode: number, body: Record<string, unknown> |
 	}
 	return {
 		kind: 'transient',
-		code: statusCode >= 500 ? `http${statusCode}` : 'invalidResponse',
+		code: 'invalidResponse',
 		message: `DingTalk answered HTTP ${statusCode} with a body that is not DingTalk's JSON.`,
 	};
 }
@@ -123,7 +124,7 @@ export function classifyApiAnswer(statusCode: number, rawBody: unknown): Answer 
 	const requestId = text(body?.requestid) ?? text(body?.requestId);
 	const code = text(body?.code);
 	if (statusCode >= 200 && statusCode < 300) {
-		if (!body) return classifyForeignBody(statusCode, body);
+		if (!body || body.status !== undefined) return classifyForeignBody(statusCode, body);
 		return { kind: 'ok', code: 'ok', message: 'ok', requestId, body };
 	}
 	if (!code) {
