@@ -327,7 +327,7 @@ class DingTalkServer {
 			if (!this.permissions.robot) {
 				return apiError(403, 'Forbidden.AccessDenied.AccessTokenPermissionDenied', '没有调用该接口的权限，接口权限申请参考：qyapi_robot_sendmsg');
 			}
-			return this.batchRecall(body, send, apiError);
+			return this.batchRecall(body, call, send, apiError);
 		}
 		if (url.pathname === PATHS.batchSend) {
 			if (!this.robots.has(body.robotCode)) return apiError(400, 'invalidParameter.robotCode', 'robot not exist');
@@ -346,7 +346,7 @@ class DingTalkServer {
 	 * Another robot's key always refuses the call (400 not.allowed.robotCode); an already recalled
 	 * message is always a `failedResult` entry.
 	 */
-	batchRecall(body, send, apiError) {
+	batchRecall(body, call, send, apiError) {
 		const { robotCode, processQueryKeys: keys } = body;
 		if (typeof robotCode !== 'string' || robotCode === '') return apiError(400, 'invalidParameter.param.invalid', 'robotCode is empty');
 		if (!this.robots.has(robotCode)) return apiError(400, 'invalidParameter.robotCode', 'robot not exist');
@@ -373,6 +373,7 @@ class DingTalkServer {
 			else toRecall.push(message);
 		}
 		for (const message of toRecall) message.recalled = true;
+		call.recalledKeys = keys.filter((key) => toRecall.includes(this.robotMessages.get(key)));
 		const successResult = keys.filter((key) => !(key in failedResult));
 		const requestid = randomUUID();
 		if (this.batchMode === 'notRevoke' && Object.keys(failedResult).length) {

@@ -144,7 +144,7 @@ export class DingTalkClient {
 
 	private async send(call: DingTalkCall, renewToken: boolean): Promise<Answer> {
 		const pacer = this.pacerFor(call.path);
-		const startedAt = await pacer.acquire();
+		const ticket = await pacer.acquire();
 		this.stats.calls++;
 
 		const request: IHttpRequestOptions = {
@@ -181,7 +181,7 @@ export class DingTalkClient {
 			}
 			answer = classifyRequestFailure(error);
 		}
-		if (answer.kind === 'throttled') pacer.throttled(startedAt);
+		if (answer.kind === 'throttled') pacer.throttled(ticket);
 		return answer;
 	}
 

@@ -1,0 +1,135 @@
+'use strict';
+/**
+ * Property: whatever mix of keys, input shapes, DingTalk behaviours and faults, every key given ends
+ * on exactly one output, paired to its input item; Success means DingTalk really recalled it in this
+ * run; no message is recalled twice; no secret or token shows in any output.
+ */
+const fc = require('fast-check');
+const { startServer, credentialsFor, recallRobot, PATHS } = require('./support/fixture');
+
+const SECRET = 'pr0perty-secret';
+
+const part = fc.oneof(
+	{ weight: 6, arbitrary: fc.record({ kind: fc.constant('sent'), robot: fc.constantFrom('dingRobotA', 'dingRobotB') }) },
+	{ weight: 2, arbitrary: fc.record({ kind: fc.constant('duplicate'), of: fc.nat() }) },
+	{ weight: 1, arbitrary: fc.record({ kind: fc.constant('unknown') }) },
+	{ weight: 1, arbitrary: fc.record({ kind: fc.constant('expired') }) },
+	{ weight: 1, arbitrary: fc.record({ kind: fc.constant('blank') }) },
+	{ weight: 1, arbitrary: fc.record({ kind: fc.constant('long') }) },
+	{ weight: 1, arbitrary: fc.record({ kind: fc.constant('bad'), value: fc.constantFrom(42, { a: 1 }, ['nested'], true) }) },
+);
+const item = fc.record({
+	form: fc.constantFrom('array', 'comma', 'single'),
+	robot: fc.constantFrom('dingRobotA', 'dingRobotB', 'dingUnknownRobot', ''),
+	parts: fc.array(part, { maxLength: 30 }),
+});
+const fault = fc.record({
+	type: fc.constantFrom('500', '502', 'html', 'empty', 'drop', 'timeout', 'tokenExpired', '429'),
+	count: fc.integer({ min: 1, max: 4 }),
+});
+const scenario = fc.record({
+	items: fc.array(item, { maxLength: 12 }),
+	batchMode: fc.constantFrom('strict', 'lenient', 'notRevoke'),
+	faults: fc.array(fault, { maxLength: 3 }),
+	expireTokensAfter: fc.constantFrom(undefined, 2, 5),
+	batchSize: fc.integer({ min: 1, max: 20 }),
+	concurrency: fc.integer({ min: 1, max: 6 }),
+	maxRetries: fc.integer({ min: 0, max: 3 }),
+});
+
+/** Builds the items' JSON and how many output items each must give. */
+function materialise(server, spec) {
+	const sent = [];
+	const items = [];
+	const expected = [];
+	for (const { form, robot, parts } of spec.items) {
+		const values = [];
+		for (const p of parts) {
+			if (p.kind === 'sent') sent.push(server.sendRobotMessage(p.robot));
+			if (p.kind === 'sent') values.push(sent[sent.length - 1]);
+			else if (p.kind === 'duplicate') values.push(sent.length ? sent[p.of % sent.length] : 'never-sent');
+			else if (p.kind === 'unknown') values.push(`unknown-${values.length}`);
+			else if (p.kind === 'expired') values.push(server.sendRobotMessage(robot || 'dingRobotA', { sentAt: Date.now() - 25 * 3600e3 }));
+			else if (p.kind === 'blank') values.push('   ');
+			else if (p.kind === 'long') values.push('L'.repeat(2000));
+			else if (form === 'array') values.push(p.value);
+		}
+		const texts = values.filter((value) => typeof value === 'string');
+		let keys;
+		let count;
+		if (form === 'array') {
+			keys = values;
+			count = values.filter((value) => typeof value !== 'string' || value.trim() !== '').length;
+		} else if (form === 'comma') {
+			keys = texts.join(',');
+			count = texts.filter((value) => value.trim() !== '').length;
+		} else {
+			// One item per value, as a single key each.
+			for (const value of texts) {
+				items.push({ robot, keys: value });
+				expected.push(1); // a blank single key still gives one invalidInput item
+			}
+			continue;
+		}
+		items.push({ robot, keys });
+		expected.push(Math.max(1, count));
+	}
+	return { items, expected };
+}
+
+describe('property: nothing is lost', () => {
+	test('random keys, inputs, DingTalk behaviours and faults', async () => {
+		await fc.assert(
+			fc.asyncProperty(scenario, async (spec) => {
+				const server = await startServer({ batchMode: spec.batchMode, apps: { 'ding-app-key': SECRET } });
+				try {
+					server.expireTokensAfter = spec.expireTokensAfter;
+					for (const { type, count } of spec.faults) server.injectFault(PATHS.batchRecall, type, count);
+					const { items, expected } = materialise(server, spec);
+					const before = new Set([...server.robotMessages].filter(([, m]) => m.recalled).map(([key]) => key));
+
+					const result = await recallRobot({
+						server,
+						credentials: credentialsFor(server, { clientSecret: SECRET }),
+						items,
+						robotCode: '={{ $json.robot }}',
+						continueOnFail: true,
+						options: { batchSize: spec.batchSize, concurrency: spec.concurrency, maxRetries: spec.maxRetries, retryDelay: 1, timeout: 250 },
+					});
+
+					expect(result.error).toBeUndefined();
+					const outputs = [...result.success, ...result.failed];
+					expect(outputs).toHaveLength(expected.reduce((sum, n) => sum + n, 0));
+					const perItem = new Array(items.length).fill(0);
+					for (const output of outputs) perItem[output.pairedItem.item]++;
+					expect(perItem).toEqual(expected);
+
+					for (const output of result.success) expect(output.json.recalled).toBe(true);
+					for (const output of result.failed) {
+						expect(output.json.recalled).toBe(false);
+						expect(typeof output.json.errorCode).toBe('string');
+						expect(output.json.errorCode.length).toBeGreaterThan(0);
+						expect(output.json).not.toHaveProperty('error');
+					}
+
+					// Success means DingTalk recalled it during this run, and nothing else was recalled.
+					const recalledNow = new Set(
+						[...server.robotMessages].filter(([key, m]) => m.recalled && !before.has(key)).map(([key]) => key),
+					);
+					expect(new Set(result.success.map((output) => output.json.processQueryKey))).toEqual(recalledNow);
+					// No message was recalled twice: each recalled key appears in exactly one call's recalls.
+					const recalledByCalls = server.callsTo(PATHS.batchRecall).flatMap((call) => call.recalledKeys ?? []);
+					expect(recalledByCalls.length).toBe(recalledNow.size);
+					expect(new Set(recalledByCalls)).toEqual(recalledNow);
+
+					const text = JSON.stringify(outputs);
+					expect(text).not.toContain(SECRET);
+					for (const token of server.tokens.keys()) expect(text).not.toContain(token);
+				} finally {
+					await server.stop();
+				}
+			}),
+			{ numRuns: 40, interruptAfterTimeLimit: 150_000 },
+		);
+	}, 240_000);
+});
