@@ -12,6 +12,8 @@ const path = require('node:path');
 // n8n-core keeps instance settings (an encryption key) in the user folder: use a private one, not ~/.n8n.
 process.env.N8N_USER_FOLDER ??= fs.mkdtempSync(path.join(os.tmpdir(), 'dingtalk-recall-n8n-'));
 process.env.N8N_ENCRYPTION_KEY ??= require('node:crypto').randomBytes(24).toString('hex');
+// Errors the node raises on purpose are asserted by the tests; n8n's logger need not print them too.
+process.env.N8N_LOG_LEVEL ??= 'silent';
 const { Workflow, ICredentialsHelper, NodeHelpers } = require('n8n-workflow');
 const { WorkflowExecute, ExecutionLifecycleHooks } = require('n8n-core');
 

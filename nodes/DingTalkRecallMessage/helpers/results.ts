@@ -58,7 +58,7 @@ export function outcomesOfBatchAnswer(
 			outcomes.set(key, recalled(requestId));
 		} else if (Object.prototype.hasOwnProperty.call(failed, key)) {
 			const reason = String(failed[key] ?? '').trim() || 'failed';
-			outcomes.set(key, notRecalled(reason, `DingTalk could not recall this message: ${reason}.`, requestId));
+			outcomes.set(key, notRecalled(reason, explainCode(reason, `DingTalk could not recall this message: ${reason}.`), requestId));
 		} else {
 			outcomes.set(key, notRecalled('notReported', explainCode('notReported', ''), requestId));
 		}
