@@ -1,0 +1,203 @@
+'use strict';
+/**
+ * `npm run bench`: recall throughput of the node against DingTalk's limits and the alternatives, in one
+ * run, against the DingTalk-compatible server on 127.0.0.1 with a fixed per-call latency.
+ *
+ *   node          the DingTalk Recall Message node in n8n's real engine, default options
+ *   baseline      a plain undici loop making the same batched calls (20 keys, same concurrency): the floor
+ *   one-per-key   one call per key at the same concurrency: what an HTTP Request node per item does
+ *
+ * Each measurement runs in its own child process, so its peak RSS is its own; the server runs here.
+ * Writes test/bench/results.json and results.md, and the README's benchmark section.
+ */
+const { execFileSync, spawn } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+
+const { DingTalkServer, PATHS } = require('../support/dingtalk-server');
+
+const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 30);
+const CONCURRENCY = 5; // the node's default Parallel Calls
+const ROBOT = 'dingBenchBot';
+const here = __dirname;
+
+// ---------------------------------------------------------------- child: one measurement
+
+async function measureInChild({ approach, keys, perItem, apiBaseUrl, oapiBaseUrl }) {
+	const started = process.hrtime.bigint();
+	let outputs = 0;
+	let failed = 0;
+	if (approach === 'node') {
+		const { runNode, CredentialsHelper } = require('../support/n8n-harness');
+		const credentials = new CredentialsHelper();
+		credentials.add('cred-1', {
+			appType: 'internal', clientId: 'ding-app-key', clientSecret: 'ding-app-secret',
+			environment: 'custom', apiBaseUrl, oapiBaseUrl, accessToken: '',
+		});
+		const items = [];
+		for (let i = 0; i < keys.length; i += perItem) items.push({ keys: perItem === 1 ? keys[i] : keys.slice(i, i + perItem) });
+		const result = await runNode({
+			items,
+			credentials,
+			parameters: { operation: 'recallRobotOneOnOneMessages', robotCode: ROBOT, processQueryKeys: '={{ $json.keys }}', options: {} },
+		});
+		if (result.error) throw result.error;
+		outputs = result.success.length + result.failed.length;
+		failed = result.failed.length;
+	} else {
+		const { Pool } = require('undici');
+		const pool = new Pool(apiBaseUrl, { connections: CONCURRENCY });
+		const post = async (pathName, body, headers = {}) => {
+			const response = await pool.request({ method: 'POST', path: pathName, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+			return { status: response.statusCode, body: await response.body.json() };
+		};
+		const { body: token } = await post(PATHS.accessToken, { appKey: 'ding-app-key', appSecret: 'ding-app-secret' });
+		const size = approach === 'baseline' ? 20 : 1;
+		const batches = [];
+		for (let i = 0; i < keys.length; i += size) batches.push(keys.slice(i, i + size));
+		let next = 0;
+		await Promise.all(
+			Array.from({ length: CONCURRENCY }, async () => {
+				while (next < batches.length) {
+					const batch = batches[next++];
+					const { status, body } = await post(PATHS.batchRecall, { robotCode: ROBOT, processQueryKeys: batch }, { 'x-acs-dingtalk-access-token': token.accessToken });
+					outputs += batch.length;
+					if (status !== 200) failed += batch.length;
+					else failed += batch.length - body.successResult.length;
+				}
+			}),
+		);
+		await pool.close();
+	}
+	const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
+	process.stdout.write(JSON.stringify({ wallMs, outputs, failed, peakRssMb: process.resourceUsage().maxRSS / 1024 }));
+}
+
+// ---------------------------------------------------------------- parent: the runs and the report
+
+function runChild(args) {
+	return new Promise((resolve, reject) => {
+		const child = spawn(process.execPath, [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.join(here, 'profiles')}`] : []), __filename, '--child'], {
+			stdio: ['pipe', 'pipe', 'inherit'],
+			env: { ...process.env, N8N_LOG_LEVEL: 'silent' },
+		});
+		let out = '';
+		child.stdout.on('data', (chunk) => (out += chunk));
+		child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`bench child exited ${code}: ${out}`))));
+		child.stdin.end(JSON.stringify(args));
+	});
+}
+
+async function measure(approach, keyCount, { rateLimitPerSecond = 0, perItem = 1 } = {}) {
+	const server = await new DingTalkServer({ robots: [ROBOT], latencyMs: LATENCY_MS, rateLimitPerSecond }).start();
+	try {
+		const keys = server.sendRobotMessages(ROBOT, keyCount);
+		const result = await runChild({ approach, keys, perItem, apiBaseUrl: server.apiBaseUrl, oapiBaseUrl: server.oapiBaseUrl });
+		const calls = server.callsTo(PATHS.batchRecall);
+		const row = {
+			approach,
+			keys: keyCount,
+			itemsPerKey: perItem === 1 ? '1 key per item' : `${perItem} keys per item`,
+			calls: calls.length,
+			throttledCalls: calls.filter((call) => call.status === 403).length,
+			tokenFetches: server.tokenFetches,
+			recalled: keys.filter((key) => server.isRecalled(key)).length,
+			failed: result.failed,
+			outputs: result.outputs,
+			wallMs: Math.round(result.wallMs),
+			keysPerSecond: Math.round(keyCount / (result.wallMs / 1000)),
+			peakRssMb: Math.round(result.peakRssMb),
+		};
+		console.error(`  ${approach.padEnd(11)} ${String(keyCount).padStart(6)} keys: ${row.calls} calls, ${row.wallMs} ms, ${row.keysPerSecond} keys/s, ${row.peakRssMb} MB`);
+		return row;
+	} finally {
+		await server.stop();
+	}
+}
+
+function ratio(a, b) {
+	return b ? Math.round((a / b) * 100) / 100 : null;
+}
+
+function markdown(report) {
+	const lines = [];
+	lines.push(`Measured ${report.date} on ${report.machine}; server latency ${report.latencyMs} ms per call, ${report.concurrency} calls in flight (the node's default).`, '');
+	lines.push('| keys | approach | calls | token fetches | wall time | keys/s | peak RSS | node ÷ baseline | one-per-key ÷ node |');
+	lines.push('| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+	for (const size of report.sizes) {
+		for (const row of size.rows) {
+			const isNode = row.approach === 'node';
+			lines.push(`| ${row.keys.toLocaleString('en')} | ${row.approach}${isNode && row.itemsPerKey !== '1 key per item' ? ` (${row.itemsPerKey})` : ''} | ${row.calls} | ${row.tokenFetches} | ${(row.wallMs / 1000).toFixed(2)} s | ${row.keysPerSecond.toLocaleString('en')} | ${row.peakRssMb} MB | ${isNode ? size.nodeOverBaseline : ''} | ${isNode && size.onePerKeyOverNode ? `${size.onePerKeyOverNode}×` : ''} |`);
+		}
+		if (size.onePerKeyNote) lines.push(`| ${size.keys.toLocaleString('en')} | one-per-key | — | — | ${size.onePerKeyNote} | | | | |`);
+	}
+	lines.push('', 'Under DingTalk’s standard limit, the server allowing 20 calls per second per API:', '');
+	lines.push('| keys | calls admitted | throttled answers | Failed | wall time | theoretical minimum (calls ÷ 20/s) | wall ÷ minimum |');
+	lines.push('| ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+	for (const row of report.throttled) {
+		lines.push(`| ${row.keys.toLocaleString('en')} | ${row.calls - row.throttledCalls} | ${row.throttledCalls} | ${row.failed} | ${(row.wallMs / 1000).toFixed(2)} s | ${row.minimumSeconds.toFixed(2)} s | ${row.overMinimum} |`);
+	}
+	lines.push('', `Time from 10,000 to 100,000 keys (node): ×${report.growth10kTo100k} for ×10 the keys.`);
+	return lines.join('\n');
+}
+
+async function main() {
+	execFileSync('npm', ['run', 'build', '--silent'], { cwd: path.resolve(here, '../..'), stdio: ['ignore', 'ignore', 'inherit'] });
+	const sizes = [];
+	for (const keys of [1000, 10000, 100000]) {
+		console.error(`${keys} keys:`);
+		const perItem = keys === 100000 ? 100 : 1;
+		const rows = [await measure('node', keys, { perItem }), await measure('baseline', keys)];
+		let onePerKeyNote;
+		if (keys <= 10000) rows.push(await measure('one-per-key', keys));
+		else onePerKeyNote = `not run: ${keys.toLocaleString('en')} calls would take about ${Math.round((keys / CONCURRENCY) * LATENCY_MS / 60000)} min`;
+		const [node, baseline, onePerKey] = rows;
+		sizes.push({ keys, rows, nodeOverBaseline: ratio(node.wallMs, baseline.wallMs), onePerKeyOverNode: onePerKey ? ratio(onePerKey.wallMs, node.wallMs) : null, onePerKeyNote });
+	}
+	console.error('under 20 calls per second:');
+	const throttled = [];
+	for (const keys of [1000, 10000]) {
+		const row = await measure('node', keys, { rateLimitPerSecond: 20 });
+		const minimumSeconds = Math.ceil(keys / 20) / 20;
+		throttled.push({ ...row, minimumSeconds, overMinimum: ratio(row.wallMs / 1000, minimumSeconds) });
+	}
+	const node10k = sizes[1].rows[0];
+	const node100k = sizes[2].rows[0];
+	const report = {
+		date: new Date().toISOString().slice(0, 10),
+		machine: `${os.cpus().length} × ${os.cpus()[0].model.trim()}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.platform()}`,
+		latencyMs: LATENCY_MS,
+		concurrency: CONCURRENCY,
+		sizes,
+		throttled,
+		growth10kTo100k: ratio(node100k.wallMs, node10k.wallMs),
+	};
+	const table = markdown(report);
+	fs.writeFileSync(path.join(here, 'results.json'), `${JSON.stringify(report, null, 2)}\n`);
+	fs.writeFileSync(path.join(here, 'results.md'), `${table}\n`);
+	const readme = path.resolve(here, '../../README.md');
+	const text = fs.readFileSync(readme, 'utf8');
+	const start = '<!-- bench:start -->';
+	const end = '<!-- bench:end -->';
+	if (text.includes(start) && text.includes(end)) {
+		fs.writeFileSync(readme, `${text.slice(0, text.indexOf(start) + start.length)}\n${table}\n${text.slice(text.indexOf(end))}`);
+	}
+	console.log(table);
+}
+
+if (process.argv.includes('--child')) {
+	let input = '';
+	process.stdin.on('data', (chunk) => (input += chunk));
+	process.stdin.on('end', () =>
+		measureInChild(JSON.parse(input)).catch((error) => {
+			console.error(error);
+			process.exit(1);
+		}),
+	);
+} else {
+	main().catch((error) => {
+		console.error(error);
+		process.exit(1);
+	});
+}
