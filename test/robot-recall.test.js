@@ -1,5 +1,6 @@
 'use strict';
 const { startServer, credentialsFor, recallRobot, json, allOutputs, PATHS, ROBOT } = require('./support/fixture');
+const { runNode } = require('./support/n8n-harness');
 
 describe('Recall Robot One-on-One Messages, in n8n’s engine against the DingTalk-compatible server', () => {
 	let server;
@@ -204,5 +205,26 @@ describe('Recall Robot One-on-One Messages, in n8n’s engine against the DingTa
 		const result = await recallRobot({ server, items: [{ keys }], options: { batchSize: 5, concurrency: 2 } });
 		expect(result.success).toHaveLength(23);
 		expect(server.callsTo(PATHS.batchRecall).map((call) => call.body.processQueryKeys.length)).toEqual([5, 5, 5, 5, 3]);
+	});
+
+	test('`{{ $json.keys }}`, read straight from the item, gives exactly what n8n’s expression engine gives', async () => {
+		server = await startServer({ batchMode: 'lenient' });
+		const keys = server.sendRobotMessages('dingRobotA', 6);
+		const items = [{ keys: keys[0] }, { keys: [keys[1], keys[2]] }, { keys: `${keys[3]}, ${keys[4]}` }, { keys: null }, { keys: 7 }, {}, { keys: keys[5] }];
+		const run = async (expression) =>
+			await runNode({
+				items,
+				credentials: credentialsFor(server),
+				parameters: { operation: ROBOT, robotCode: 'dingRobotA', processQueryKeys: expression, options: {} },
+			});
+
+		const direct = await run('={{ $json.keys }}');
+		for (const key of keys) server.robotMessages.get(key).recalled = false;
+		const engine = await run('={{ $json["keys"] }}');
+
+		const view = (result) => allOutputs(result).map(({ output, json: { requestId, ...rest }, pairedItem }) => ({ output, rest, pairedItem }));
+		expect(view(direct)).toEqual(view(engine));
+		expect(direct.success).toHaveLength(6);
+		expect(direct.failed).toHaveLength(3);
 	});
 });

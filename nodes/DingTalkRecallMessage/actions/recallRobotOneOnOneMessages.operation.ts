@@ -78,7 +78,7 @@ export async function execute(
 	client: DingTalkClient,
 	settings: PoolSettings,
 ): Promise<INodeExecutionData[][]> {
-	const requests = collectKeyRequests(this, items.length, {
+	const requests = collectKeyRequests(this, items, {
 		operation: OPERATION,
 		poolParameter: 'robotCode',
 		valueParameter: 'processQueryKeys',

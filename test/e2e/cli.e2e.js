@@ -1,0 +1,138 @@
+'use strict';
+/**
+ * The packed package in a real n8n, driven by its CLI: import a credential that points (environment
+ * `custom`) at the DingTalk-compatible server on loopback, import workflows that use both operations,
+ * run them with `n8n execute`, and check the outputs, the server's record of calls and what n8n's
+ * credentials service stored.
+ */
+const { DingTalkServer, PATHS } = require('../support/dingtalk-server');
+const { RealN8n } = require('./real-n8n');
+
+const CREDENTIAL = { id: 'dtE2eCredential1', name: 'DingTalk e2e app' };
+const NODE_NAME = 'DingTalk Recall Message';
+
+/** Manual Trigger → Edit Fields (a list) → Split Out (one item per entry) → DingTalk Recall Message. */
+function workflow(id, list, recallParameters) {
+	return {
+		id,
+		name: `DingTalk recall e2e ${id}`,
+		active: false,
+		settings: { executionOrder: 'v1' },
+		nodes: [
+			{ id: 'a1', name: 'Start', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 0], parameters: {} },
+			{
+				id: 'a2',
+				name: 'List',
+				type: 'n8n-nodes-base.set',
+				typeVersion: 3.4,
+				position: [200, 0],
+				parameters: { mode: 'raw', jsonOutput: JSON.stringify({ entries: list }), options: {} },
+			},
+			{
+				id: 'a3',
+				name: 'One item each',
+				type: 'n8n-nodes-base.splitOut',
+				typeVersion: 1,
+				position: [400, 0],
+				parameters: { fieldToSplitOut: 'entries', options: {} },
+			},
+			{
+				id: 'a4',
+				name: NODE_NAME,
+				type: 'n8n-nodes-dingtalk-recall.dingTalkRecallMessage',
+				typeVersion: 1,
+				position: [600, 0],
+				parameters: recallParameters,
+				credentials: { dingTalkApi: CREDENTIAL },
+			},
+		],
+		connections: {
+			Start: { main: [[{ node: 'List', type: 'main', index: 0 }]] },
+			List: { main: [[{ node: 'One item each', type: 'main', index: 0 }]] },
+			'One item each': { main: [[{ node: NODE_NAME, type: 'main', index: 0 }]] },
+		},
+	};
+}
+
+/** The two outputs of the recall node in a run's data, as [Success, Failed]. */
+function outputsOf(runData) {
+	const resultData = runData.resultData ?? runData.data?.resultData;
+	if (resultData.error) throw new Error(`the workflow failed: ${resultData.error.message}`);
+	const [success = [], failed = []] = resultData.runData[NODE_NAME][0].data.main;
+	return { success: success.map((item) => item.json), failed: failed.map((item) => item.json), raw: [success, failed] };
+}
+
+describe('the packed package in a real n8n 2.41.1', () => {
+	let server;
+	let n8n;
+
+	beforeAll(async () => {
+		server = await new DingTalkServer({ batchMode: 'lenient', agents: ['836390886'] }).start();
+		n8n = new RealN8n();
+		n8n.installPackage();
+		await n8n.importCredentials([{ ...CREDENTIAL, type: 'dingTalkApi', data: server.credentialData() }]);
+	}, 900_000);
+
+	afterAll(async () => {
+		await server?.stop();
+		n8n?.cleanUp();
+	});
+
+	test('robot one-on-one messages: 25 recalled, an unknown key and an already recalled one Failed, 2 calls', async () => {
+		const keys = server.sendRobotMessages('dingRobotA', 26);
+		server.robotMessages.get(keys[25]).recalled = true;
+		await n8n.importWorkflow(
+			workflow('dtE2eRobotFlow01', [...keys, 'never-issued-key'], {
+				operation: 'recallRobotOneOnOneMessages',
+				robotCode: 'dingRobotA',
+				processQueryKeys: '={{ $json.entries }}',
+				options: {},
+			}),
+		);
+
+		const { success, failed, raw } = outputsOf(await n8n.execute('dtE2eRobotFlow01'));
+
+		expect(success.map((item) => item.processQueryKey)).toEqual(keys.slice(0, 25));
+		expect(success.every((item) => item.recalled === true && item.robotCode === 'dingRobotA')).toBe(true);
+		expect(failed).toEqual([
+			expect.objectContaining({ processQueryKey: keys[25], recalled: false, errorCode: 'message.already.recalled' }),
+			expect.objectContaining({ processQueryKey: 'never-issued-key', recalled: false, errorCode: 'invalid.processQueryKey' }),
+		]);
+		// Paired to the Split Out item each key came from.
+		expect(raw[0].map((item) => item.pairedItem.item ?? item.pairedItem[0]?.item)).toEqual([...Array(25).keys()]);
+		expect(server.callsTo(PATHS.batchRecall).map((call) => call.body.processQueryKeys.length)).toEqual([20, 7]);
+		expect(keys.slice(0, 25).every((key) => server.isRecalled(key))).toBe(true);
+
+		// n8n's credentials service stored the token the node's credential fetched.
+		const [stored] = (await n8n.exportCredentials()).filter((credential) => credential.id === CREDENTIAL.id);
+		expect(server.tokenFetches).toBe(1);
+		expect(stored.data.accessToken).toBe(server.callsTo(PATHS.batchRecall)[0].headerToken);
+	});
+
+	test('work notifications, after the token expired between two executions: renewed once, stored, all recalled', async () => {
+		const [before] = (await n8n.exportCredentials()).filter((credential) => credential.id === CREDENTIAL.id);
+		server.expireAllTokens();
+		const taskIds = [1, 2, 3].map(() => server.sendWorkNotification('836390886'));
+		await n8n.importWorkflow(
+			workflow('dtE2eWorkFlow001', [...taskIds, 42], {
+				operation: 'recallWorkNotification',
+				agentId: '836390886',
+				msgTaskId: '={{ $json.entries }}',
+				options: {},
+			}),
+		);
+
+		const { success, failed } = outputsOf(await n8n.execute('dtE2eWorkFlow001'));
+
+		expect(success.map((item) => item.msgTaskId)).toEqual(taskIds);
+		expect(failed).toEqual([expect.objectContaining({ msgTaskId: 42, errorCode: '400002', recalled: false })]);
+		expect(server.tokenFetches).toBe(2);
+		const calls = server.callsTo(PATHS.workNotificationRecall);
+		expect(calls[0].queryToken).toBe(before.data.accessToken);
+		expect(calls.filter((call) => call.queryToken === before.data.accessToken)).toHaveLength(1);
+
+		const [after] = (await n8n.exportCredentials()).filter((credential) => credential.id === CREDENTIAL.id);
+		expect(after.data.accessToken).not.toBe(before.data.accessToken);
+		expect(after.data.accessToken).toBe(calls[calls.length - 1].queryToken);
+	});
+});
