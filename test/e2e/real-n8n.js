@@ -115,12 +115,20 @@ class RealN8n {
 		await this.cli(['import:workflow', `--input=${file}`]);
 	}
 
-	/** Runs a saved workflow with `n8n execute`; returns the run's data (`IRun['data']`). */
+	/**
+	 * Runs a saved workflow with `n8n execute --rawOutput`; returns the run (`IRun`). n8n 2.41 writes the
+	 * run's JSON through its logger, so it is read from the log file this run appended.
+	 */
 	async execute(workflowId) {
-		const stdout = await this.cli(['execute', `--id=${workflowId}`, '--rawOutput']);
-		const start = stdout.indexOf('{');
-		if (start < 0) throw new Error(`n8n execute printed no JSON:\n${stdout}`);
-		return JSON.parse(stdout.slice(start));
+		const logged = fs.existsSync(this.logFile) ? fs.statSync(this.logFile).size : 0;
+		await this.cli(['execute', `--id=${workflowId}`, '--rawOutput']);
+		const lines = fs.readFileSync(this.logFile).subarray(logged).toString('utf8').split('\n');
+		for (const line of lines.reverse()) {
+			if (!line.startsWith('{')) continue;
+			const { message } = JSON.parse(line);
+			if (typeof message === 'string' && message.startsWith('{') && message.includes('"resultData"')) return JSON.parse(message);
+		}
+		throw new Error(`n8n execute logged no run data for workflow ${workflowId}`);
 	}
 
 	async exportCredentials() {
