@@ -6,15 +6,22 @@
  */
 const fs = require('node:fs');
 const path = require('node:path');
-const { chromium } = require('playwright-core');
+const { chromium, selectors } = require('playwright-core');
 const { RealN8n } = require('./real-n8n');
 
 const SCREENSHOTS = path.resolve(__dirname, '../../docs/screenshots');
 const OWNER = { email: 'owner@example.test', firstName: 'Ding', lastName: 'Talk', password: 'E2e-password-1' };
 
-const PARAMETERS = {
-	recallRobotOneOnOneMessages: { shown: ['Robot Code', 'Process Query Keys'], hidden: ['Agent ID', 'Message Task ID'] },
-	recallWorkNotification: { shown: ['Agent ID', 'Message Task ID'], hidden: ['Robot Code', 'Process Query Keys'] },
+/** The node's own parameters, and the ones each operation must show (the rest must not be there). */
+const NODE_PARAMETERS = ['operation', 'robotCode', 'processQueryKeys', 'agentId', 'msgTaskId'];
+const SHOWN = {
+	recallRobotOneOnOneMessages: ['operation', 'robotCode', 'processQueryKeys'],
+	recallWorkNotification: ['operation', 'agentId', 'msgTaskId'],
+};
+/** What "Add option" offers: Batch Size only where calls carry several keys. */
+const OPTIONS = {
+	recallRobotOneOnOneMessages: ['Batch Size', 'Parallel Calls', 'Retries', 'Retry Delay (Ms)', 'Timeout (Ms)'],
+	recallWorkNotification: ['Parallel Calls', 'Retries', 'Retry Delay (Ms)', 'Timeout (Ms)'],
 };
 
 describe('the node in n8n’s editor', () => {
@@ -23,6 +30,7 @@ describe('the node in n8n’s editor', () => {
 	let page;
 
 	beforeAll(async () => {
+		selectors.setTestIdAttribute('data-test-id'); // n8n's editor marks its elements with data-test-id
 		n8n = new RealN8n();
 		n8n.installPackage();
 		await n8n.start();
@@ -38,7 +46,7 @@ describe('the node in n8n’s editor', () => {
 		});
 		page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
 		await page.goto(`${n8n.baseUrl}/signin`);
-		await page.getByTestId('email').locator('input').fill(OWNER.email);
+		await page.getByTestId('emailOrLdapLoginId').locator('input').fill(OWNER.email);
 		await page.getByTestId('password').locator('input').fill(OWNER.password);
 		await page.getByTestId('form-submit-button').click();
 		await page.waitForURL((url) => !url.pathname.startsWith('/signin'), { timeout: 60_000 });
@@ -51,47 +59,50 @@ describe('the node in n8n’s editor', () => {
 		n8n?.cleanUp();
 	});
 
-	async function dismissPopups() {
-		for (const name of [/skip/i, /got it/i, /close/i]) {
-			const button = page.getByRole('button', { name }).first();
-			if (await button.isVisible().catch(() => false)) await button.click().catch(() => {});
-		}
-	}
-
-	/** Opens the nodes panel on an empty canvas, searches for the node and picks an action. */
+	/** Opens the nodes panel on an empty canvas, searches for the node and picks one of its actions. */
 	async function addNode(action) {
 		await page.goto(`${n8n.baseUrl}/workflow/new`);
-		await page.waitForSelector('[data-test-id="canvas-plus-button"], [data-test-id="canvas-add-button"]', { timeout: 60_000 });
-		await dismissPopups();
-		await page.locator('[data-test-id="canvas-plus-button"], [data-test-id="canvas-add-button"]').first().click();
+		const plus = page.getByTestId('canvas-plus-button');
+		await plus.waitFor({ timeout: 60_000 });
+		await plus.click();
 		await page.getByTestId('node-creator-search-bar').fill('DingTalk');
 		const item = page.getByTestId('node-creator-item-name').filter({ hasText: 'DingTalk Recall Message' }).first();
 		await item.waitFor({ timeout: 30_000 });
-		await page.screenshot({ path: path.join(SCREENSHOTS, 'nodes-panel.png') });
+		await page.waitForTimeout(700); // let the panel finish sliding in
+		await page.getByTestId('node-creator').screenshot({ path: path.join(SCREENSHOTS, 'nodes-panel.png') });
 		await item.click();
-		const actionItem = page.getByTestId('node-creator-action-item').filter({ hasText: action }).first();
+		const actionItem = page.getByTestId('node-creator').getByText(action, { exact: true });
 		await actionItem.waitFor({ timeout: 30_000 });
-		await page.screenshot({ path: path.join(SCREENSHOTS, 'actions.png') });
+		await page.waitForTimeout(700);
+		await page.getByTestId('node-creator').screenshot({ path: path.join(SCREENSHOTS, 'actions.png') });
 		await actionItem.click();
-		await page.getByTestId('ndv').waitFor({ timeout: 30_000 });
-		await page.waitForTimeout(1000);
+		await page.getByTestId('node-parameters').waitFor({ timeout: 30_000 });
 	}
 
-	async function visibleLabels() {
-		return await page.getByTestId('ndv').locator('[data-test-id="parameter-item"] label, [data-test-id="parameter-item"] .n8n-input-label').allInnerTexts();
+	/** The node's parameters that the node panel shows. */
+	async function shownParameters() {
+		const shown = [];
+		for (const name of NODE_PARAMETERS) {
+			const input = page.getByTestId('node-parameters').locator(`[data-test-id="parameter-input-${name}"], [data-test-id="${name}-parameter-input-options-container"]`);
+			if ((await input.count()) && (await input.first().isVisible())) shown.push(name);
+		}
+		return shown;
 	}
 
 	test.each([
-		['recallRobotOneOnOneMessages', 'Recall robot messages sent in private chats', 'robot-operation.png'],
-		['recallWorkNotification', 'Recall a work notification', 'work-notification-operation.png'],
-	])('%s: the node panel shows its parameters and only those', async (operation, action, screenshot) => {
+		['recallRobotOneOnOneMessages', 'Recall robot messages sent in private chats', 'Recall Robot One-on-One Messages', 'robot-operation.png'],
+		['recallWorkNotification', 'Recall a work notification', 'Recall Work Notification', 'work-notification-operation.png'],
+	])('%s: added from the nodes panel, the node shows its parameters and only those', async (operation, action, operationName, screenshot) => {
 		await addNode(action);
-		const ndv = page.getByTestId('ndv');
-		for (const label of PARAMETERS[operation].shown) await expect(ndv.getByText(label, { exact: true }).first().isVisible()).resolves.toBe(true);
-		for (const label of PARAMETERS[operation].hidden) await expect(ndv.getByText(label, { exact: true }).count()).resolves.toBe(0);
-		await expect(ndv.getByText('Add option', { exact: false }).first().isVisible()).resolves.toBe(true);
-		const labels = await visibleLabels();
-		expect(labels.join(' | ')).toMatch(/Credential to connect with/);
-		await page.screenshot({ path: path.join(SCREENSHOTS, screenshot) });
+		const parameters = page.getByTestId('node-parameters');
+		await expect(parameters.getByTestId('parameter-input-operation').locator('input').inputValue()).resolves.toBe(operationName);
+		await expect(shownParameters()).resolves.toEqual(SHOWN[operation]);
+		await expect(parameters.getByTestId('node-credentials-slot').innerText()).resolves.toMatch(/DingTalk/);
+		await parameters.screenshot({ path: path.join(SCREENSHOTS, screenshot) });
+
+		await parameters.getByTestId('collection-parameter-add').click();
+		const offered = page.getByTestId('collection-parameter-option');
+		await offered.first().waitFor({ timeout: 10_000 });
+		expect((await offered.allInnerTexts()).map((text) => text.trim())).toEqual(OPTIONS[operation]);
 	});
 });

@@ -31,7 +31,7 @@ export const description: INodeProperties[] = [
 		type: 'string',
 		required: true,
 		default: '',
-		placeholder: '={{ $json.processQueryKey }}',
+		placeholder: 'e.g. mqCgUC_IY0buCeHq==',
 		description:
 			'The processQueryKey that sending the message returned: one key, a comma-separated list, or an expression that gives an array of keys',
 		hint: 'Keys of all input items that share a Robot Code are recalled together, 20 per call',

@@ -30,7 +30,7 @@ export const description: INodeProperties[] = [
 		type: 'string',
 		required: true,
 		default: '',
-		placeholder: '={{ $json.task_id }}',
+		placeholder: 'e.g. 256271667526',
 		description:
 			'The task_id that sending the work notification returned. One ID, a comma-separated list, or an expression that gives an array of IDs.',
 		hint: 'Only notifications sent in the last 24 hours can be recalled',
