@@ -24,28 +24,33 @@ const here = __dirname;
 
 // ---------------------------------------------------------------- child: one measurement
 
-async function measureInChild({ approach, keys, perItem, apiBaseUrl, oapiBaseUrl }) {
-	// Loaded before the clock starts: in n8n, the engine and the node are loaded long before a run.
-	const { runNode, CredentialsHelper } = approach === 'node' ? require('../support/n8n-harness') : {};
-	const started = process.hrtime.bigint();
-	let outputs = 0;
-	let failed = 0;
+/**
+ * One measurement. Before the clock starts, each approach recalls a few warm-up keys with a credential of
+ * its own: n8n is a long-running process whose engine, HTTP client and node are loaded long before an
+ * incident flow runs. The measured run then starts from a credential with no token, so it fetches one.
+ */
+async function measureInChild({ approach, keys, warmupKeys, perItem, apiBaseUrl, oapiBaseUrl }) {
+	const credentialData = {
+		appType: 'internal', clientId: 'ding-app-key', clientSecret: 'ding-app-secret',
+		environment: 'custom', apiBaseUrl, oapiBaseUrl, accessToken: '',
+	};
+	let recall;
 	if (approach === 'node') {
-		const credentials = new CredentialsHelper();
-		credentials.add('cred-1', {
-			appType: 'internal', clientId: 'ding-app-key', clientSecret: 'ding-app-secret',
-			environment: 'custom', apiBaseUrl, oapiBaseUrl, accessToken: '',
-		});
-		const items = [];
-		for (let i = 0; i < keys.length; i += perItem) items.push({ keys: perItem === 1 ? keys[i] : keys.slice(i, i + perItem) });
-		const result = await runNode({
-			items,
-			credentials,
-			parameters: { operation: 'recallRobotOneOnOneMessages', robotCode: ROBOT, processQueryKeys: '={{ $json.keys }}', options: {} },
-		});
-		if (result.error) throw result.error;
-		outputs = result.success.length + result.failed.length;
-		failed = result.failed.length;
+		const { runNode, CredentialsHelper } = require('../support/n8n-harness');
+		recall = async (batchKeys, credentialId, itemSize) => {
+			const credentials = new CredentialsHelper();
+			credentials.add(credentialId, credentialData);
+			const items = [];
+			for (let i = 0; i < batchKeys.length; i += itemSize) items.push({ keys: itemSize === 1 ? batchKeys[i] : batchKeys.slice(i, i + itemSize) });
+			const result = await runNode({
+				items,
+				credentials,
+				credentialId,
+				parameters: { operation: 'recallRobotOneOnOneMessages', robotCode: ROBOT, processQueryKeys: '={{ $json.keys }}', options: {} },
+			});
+			if (result.error) throw result.error;
+			return { outputs: result.success.length + result.failed.length, failed: result.failed.length };
+		};
 	} else {
 		const { Pool } = require('undici');
 		const pool = new Pool(apiBaseUrl, { connections: CONCURRENCY });
@@ -53,26 +58,34 @@ async function measureInChild({ approach, keys, perItem, apiBaseUrl, oapiBaseUrl
 			const response = await pool.request({ method: 'POST', path: pathName, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
 			return { status: response.statusCode, body: await response.body.json() };
 		};
-		const { body: token } = await post(PATHS.accessToken, { appKey: 'ding-app-key', appSecret: 'ding-app-secret' });
 		const size = approach === 'baseline' ? 20 : 1;
-		const batches = [];
-		for (let i = 0; i < keys.length; i += size) batches.push(keys.slice(i, i + size));
-		let next = 0;
-		await Promise.all(
-			Array.from({ length: CONCURRENCY }, async () => {
-				while (next < batches.length) {
-					const batch = batches[next++];
-					const { status, body } = await post(PATHS.batchRecall, { robotCode: ROBOT, processQueryKeys: batch }, { 'x-acs-dingtalk-access-token': token.accessToken });
-					outputs += batch.length;
-					if (status !== 200) failed += batch.length;
-					else failed += batch.length - body.successResult.length;
-				}
-			}),
-		);
-		await pool.close();
+		recall = async (batchKeys) => {
+			const { body: token } = await post(PATHS.accessToken, { appKey: 'ding-app-key', appSecret: 'ding-app-secret' });
+			const batches = [];
+			for (let i = 0; i < batchKeys.length; i += size) batches.push(batchKeys.slice(i, i + size));
+			let next = 0;
+			let outputs = 0;
+			let failed = 0;
+			await Promise.all(
+				Array.from({ length: CONCURRENCY }, async () => {
+					while (next < batches.length) {
+						const batch = batches[next++];
+						const { status, body } = await post(PATHS.batchRecall, { robotCode: ROBOT, processQueryKeys: batch }, { 'x-acs-dingtalk-access-token': token.accessToken });
+						outputs += batch.length;
+						failed += status === 200 ? batch.length - body.successResult.length : batch.length;
+					}
+				}),
+			);
+			return { outputs, failed };
+		};
 	}
+
+	await recall(warmupKeys, 'warm-up', 1);
+	const measuredFrom = Date.now();
+	const started = process.hrtime.bigint();
+	const { outputs, failed } = await recall(keys, 'measured', perItem);
 	const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
-	process.stdout.write(JSON.stringify({ wallMs, outputs, failed, peakRssMb: process.resourceUsage().maxRSS / 1024 }));
+	process.stdout.write(JSON.stringify({ wallMs, outputs, failed, measuredFrom, peakRssMb: process.resourceUsage().maxRSS / 1024 }));
 }
 
 // ---------------------------------------------------------------- parent: the runs and the report
@@ -94,15 +107,17 @@ async function measure(approach, keyCount, { rateLimitPerSecond = 0, perItem = 1
 	const server = await new DingTalkServer({ robots: [ROBOT], latencyMs: LATENCY_MS, rateLimitPerSecond }).start();
 	try {
 		const keys = server.sendRobotMessages(ROBOT, keyCount);
-		const result = await runChild({ approach, keys, perItem, apiBaseUrl: server.apiBaseUrl, oapiBaseUrl: server.oapiBaseUrl });
-		const calls = server.callsTo(PATHS.batchRecall);
+		const warmupKeys = server.sendRobotMessages(ROBOT, 20);
+		const result = await runChild({ approach, keys, warmupKeys, perItem, apiBaseUrl: server.apiBaseUrl, oapiBaseUrl: server.oapiBaseUrl });
+		const measured = (call) => call.at >= result.measuredFrom;
+		const calls = server.callsTo(PATHS.batchRecall).filter(measured);
 		const row = {
 			approach,
 			keys: keyCount,
 			itemsPerKey: perItem === 1 ? '1 key per item' : `${perItem} keys per item`,
 			calls: calls.length,
 			throttledCalls: calls.filter((call) => call.status === 403).length,
-			tokenFetches: server.tokenFetches,
+			tokenFetches: server.callsTo(PATHS.accessToken).filter(measured).length,
 			recalled: keys.filter((key) => server.isRecalled(key)).length,
 			failed: result.failed,
 			outputs: result.outputs,

@@ -77,6 +77,11 @@ export function configurationHint(code: string): string | undefined {
 	return CONFIGURATION_HINTS[code];
 }
 
+/** DingTalk's per-second limits: `Forbidden.AccessDenied.Qps…` on the api host, errcode 90018 on the oapi host. */
+export function isPerSecondLimit(code: string): boolean {
+	return /^Forbidden\.AccessDenied\.Qps/.test(code) || code === '90018';
+}
+
 function isThrottleCode(code: string): boolean {
 	return /^Forbidden\.AccessDenied\.(Qps|Qpm)/.test(code) || code === 'system.busy' || code === 'systemBusy';
 }

@@ -4,7 +4,7 @@ import { sleep } from 'n8n-workflow';
 import type { DingTalkBaseUrls } from '../../../credentials/DingTalkHosts';
 import { ACCESS_TOKEN_ERROR_PREFIX } from '../../../credentials/DingTalkHosts';
 import type { Answer } from './errors';
-import { classifyApiAnswer, classifyOapiAnswer, classifyRequestFailure } from './errors';
+import { classifyApiAnswer, classifyOapiAnswer, classifyRequestFailure, isPerSecondLimit } from './errors';
 import { Pacer } from './pacer';
 
 export const CREDENTIAL_TYPE = 'dingTalkApi';
@@ -91,8 +91,12 @@ export class DingTalkClient {
 			if (answer.kind === 'throttled' && throttles < this.settings.maxThrottleRetries) {
 				throttles++;
 				this.stats.throttled++;
-				const hinted = answer.waitSeconds ? Math.min(answer.waitSeconds * 1000, 30_000) : 0;
-				await sleep(Math.max(hinted, backoffMs(throttles, 1000)));
+				// Over the per-second limit once: the pacer has learned the rate and holds the repeat until
+				// there is room. Anything else (busy, banned, per-minute limits, again and again): back off.
+				if (!(throttles === 1 && isPerSecondLimit(answer.code))) {
+					const hinted = answer.waitSeconds ? Math.min(answer.waitSeconds * 1000, 30_000) : 0;
+					await sleep(Math.max(hinted, backoffMs(throttles, 1000)));
+				}
 				continue;
 			}
 			if (answer.kind === 'transient' && faults < this.settings.maxRetries) {
@@ -176,12 +180,12 @@ export class DingTalkClient {
 			);
 		} catch (error) {
 			const tokenFailure = accessTokenFailure(error);
-			if (tokenFailure) {
-				return { kind: 'configuration', code: 'accessTokenUnavailable', message: tokenFailure };
-			}
-			answer = classifyRequestFailure(error);
+			answer = tokenFailure
+				? { kind: 'configuration', code: 'accessTokenUnavailable', message: tokenFailure }
+				: classifyRequestFailure(error);
 		}
 		if (answer.kind === 'throttled') pacer.throttled(ticket);
+		else pacer.admitted(ticket);
 		return answer;
 	}
 
