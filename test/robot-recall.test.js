@@ -226,5 +226,18 @@ describe('Recall Robot One-on-One Messages, in n8n’s engine against the DingTa
 		expect(view(direct)).toEqual(view(engine));
 		expect(direct.success).toHaveLength(6);
 		expect(direct.failed).toHaveLength(3);
+
+		// A dotted path, also read straight from the item, agrees with the engine's reading too.
+		const nested = items.map((item) => ({ alert: { recall: item } }));
+		const runNested = async (expression) => {
+			for (const key of keys) server.robotMessages.get(key).recalled = false;
+			return await runNode({
+				items: nested,
+				credentials: credentialsFor(server),
+				parameters: { operation: ROBOT, robotCode: 'dingRobotA', processQueryKeys: expression, options: {} },
+			});
+		};
+		expect(view(await runNested('={{ $json.alert.recall.keys }}'))).toEqual(view(engine));
+		expect(view(await runNested('={{ $json["alert"]["recall"]["keys"] }}'))).toEqual(view(engine));
 	});
 });

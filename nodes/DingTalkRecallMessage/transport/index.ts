@@ -1,4 +1,9 @@
-import type { IExecuteFunctions, IHttpRequestOptions, IN8nHttpFullResponse } from 'n8n-workflow';
+import type {
+	ICredentialDataDecryptedObject,
+	IExecuteFunctions,
+	IHttpRequestOptions,
+	IN8nHttpFullResponse,
+} from 'n8n-workflow';
 import { sleep } from 'n8n-workflow';
 
 import type { DingTalkBaseUrls } from '../../../credentials/DingTalkHosts';
@@ -8,6 +13,14 @@ import { classifyApiAnswer, classifyOapiAnswer, classifyRequestFailure, isPerSec
 import { Pacer } from './pacer';
 
 export const CREDENTIAL_TYPE = 'dingTalkApi';
+
+/** The credential as n8n hands it to its HTTP helper (`credentialsDecrypted`). */
+interface StoredCredential {
+	id: string;
+	name: string;
+	type: string;
+	data: ICredentialDataDecryptedObject;
+}
 
 export interface DingTalkCall {
 	host: 'api' | 'oapi';
@@ -58,6 +71,8 @@ export class DingTalkClient {
 
 	private renewal?: Promise<Answer>;
 
+	private credential?: Promise<StoredCredential>;
+
 	/**
 	 * The run's first call goes alone: on a credential with no token, or an expired one, it is the one
 	 * that fetches a token, and the calls after it use that token instead of each fetching their own.
@@ -79,7 +94,9 @@ export class DingTalkClient {
 			this.firstCall = this.callWithRetries(call);
 			return await this.firstCall;
 		}
-		await this.firstCall;
+		const first = await this.firstCall;
+		// The first call could not get a token: the others would fail the same way, one token request each.
+		if (first.kind === 'configuration' && first.code === 'accessTokenUnavailable') return first;
 		return await this.callWithRetries(call);
 	}
 
@@ -111,25 +128,24 @@ export class DingTalkClient {
 
 	/**
 	 * DingTalk rejects an expired token with 400 or errcode 40001…, never the 401 after which n8n renews
-	 * it, so the node asks n8n to run the credential's preAuthentication by handing it the credential
-	 * with an empty token: n8n then stores the new token for later runs and other workers.
+	 * it. So on such an answer the first call renews the token and the calls that failed with it wait for
+	 * that one renewal, then each is repeated once.
 	 */
 	private async sendWithFreshToken(call: DingTalkCall): Promise<Answer> {
 		const generation = this.tokenGeneration;
-		const answer = await this.send(call, false);
+		const answer = await this.send(call);
 		if (answer.kind !== 'tokenRejected') return answer;
 
 		let retried: Answer;
 		if (generation === this.tokenGeneration && !this.renewal) {
-			this.stats.renewals++;
-			this.renewal = this.send(call, true).finally(() => {
+			this.renewal = this.renewAndSend(call).finally(() => {
 				this.tokenGeneration++;
 				this.renewal = undefined;
 			});
 			retried = await this.renewal;
 		} else {
 			if (this.renewal) await this.renewal;
-			retried = await this.send(call, false);
+			retried = await this.send(call);
 		}
 		if (retried.kind !== 'tokenRejected') return retried;
 		return {
@@ -140,13 +156,49 @@ export class DingTalkClient {
 		};
 	}
 
+	/**
+	 * Gets a new token through n8n's credential mechanism, so that n8n stores it for later runs and other
+	 * workers: handed the credential with an empty token, n8n runs its preAuthentication, stores the
+	 * result, and writes the token into the credential it was handed. If another execution has stored a
+	 * new token in the meantime, that one is used instead.
+	 */
+	private async renewAndSend(call: DingTalkCall): Promise<Answer> {
+		const rejected = (await this.currentCredential()).data.accessToken;
+		const stored = await this.storedCredential();
+		if (stored.data.accessToken && stored.data.accessToken !== rejected) {
+			this.credential = Promise.resolve(stored);
+			return await this.send(call);
+		}
+		this.stats.renewals++;
+		const renewing = { ...stored, data: { ...stored.data, accessToken: '' } };
+		const answer = await this.send(call, renewing);
+		if (renewing.data.accessToken) this.credential = Promise.resolve(renewing);
+		return answer;
+	}
+
+	private async storedCredential(): Promise<StoredCredential> {
+		const data = await this.context.getCredentials(CREDENTIAL_TYPE);
+		const reference = this.context.getNode().credentials?.[CREDENTIAL_TYPE];
+		return { id: reference?.id ?? '', name: reference?.name ?? '', type: CREDENTIAL_TYPE, data: { ...data } };
+	}
+
+	/**
+	 * The credential, read once per run and handed to n8n's helper with every call instead of n8n reading
+	 * and decrypting it again for each. When the token is empty, n8n's preAuthentication writes the new one
+	 * into this same object, so the calls after the first use it.
+	 */
+	private async currentCredential(): Promise<StoredCredential> {
+		this.credential ??= this.storedCredential();
+		return await this.credential;
+	}
+
 	private pacerFor(path: string): Pacer {
 		let pacer = this.pacers.get(path);
 		if (!pacer) this.pacers.set(path, (pacer = new Pacer()));
 		return pacer;
 	}
 
-	private async send(call: DingTalkCall, renewToken: boolean): Promise<Answer> {
+	private async send(call: DingTalkCall, credential?: StoredCredential): Promise<Answer> {
 		const pacer = this.pacerFor(call.path);
 		const ticket = await pacer.acquire();
 		this.stats.calls++;
@@ -172,7 +224,7 @@ export class DingTalkClient {
 				this.context,
 				CREDENTIAL_TYPE,
 				request,
-				renewToken ? await this.credentialWithoutToken() : undefined,
+				{ credentialsDecrypted: credential ?? (await this.currentCredential()) },
 			)) as IN8nHttpFullResponse;
 			answer = (call.host === 'api' ? classifyApiAnswer : classifyOapiAnswer)(
 				response.statusCode,
@@ -187,18 +239,5 @@ export class DingTalkClient {
 		if (answer.kind === 'throttled') pacer.throttled(ticket);
 		else pacer.admitted(ticket);
 		return answer;
-	}
-
-	private async credentialWithoutToken() {
-		const data = await this.context.getCredentials(CREDENTIAL_TYPE);
-		const reference = this.context.getNode().credentials?.[CREDENTIAL_TYPE];
-		return {
-			credentialsDecrypted: {
-				id: reference?.id ?? '',
-				name: reference?.name ?? '',
-				type: CREDENTIAL_TYPE,
-				data: { ...data, accessToken: '' },
-			},
-		};
 	}
 }
