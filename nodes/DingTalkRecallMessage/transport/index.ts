@@ -79,9 +79,6 @@ export class DingTalkClient {
 	 */
 	private firstCall?: Promise<Answer>;
 
-	/** Counts of what was sent, for the run's summary in tests and benchmarks. */
-	readonly stats = { calls: 0, renewals: 0, throttled: 0, retried: 0 };
-
 	constructor(
 		private readonly context: IExecuteFunctions,
 		private readonly baseUrls: DingTalkBaseUrls,
@@ -107,7 +104,6 @@ export class DingTalkClient {
 			const answer = await this.sendWithFreshToken(call);
 			if (answer.kind === 'throttled' && throttles < this.settings.maxThrottleRetries) {
 				throttles++;
-				this.stats.throttled++;
 				// Over the per-second limit once: the pacer has learned the rate and holds the repeat until
 				// there is room. Anything else (busy, banned, per-minute limits, again and again): back off.
 				if (!(throttles === 1 && isPerSecondLimit(answer.code))) {
@@ -118,7 +114,6 @@ export class DingTalkClient {
 			}
 			if (answer.kind === 'transient' && faults < this.settings.maxRetries) {
 				faults++;
-				this.stats.retried++;
 				await sleep(backoffMs(faults, this.settings.retryDelayMs));
 				continue;
 			}
@@ -169,7 +164,6 @@ export class DingTalkClient {
 			this.credential = Promise.resolve(stored);
 			return await this.send(call);
 		}
-		this.stats.renewals++;
 		const renewing = { ...stored, data: { ...stored.data, accessToken: '' } };
 		const answer = await this.send(call, renewing);
 		if (renewing.data.accessToken) this.credential = Promise.resolve(renewing);
@@ -201,7 +195,6 @@ export class DingTalkClient {
 	private async send(call: DingTalkCall, credential?: StoredCredential): Promise<Answer> {
 		const pacer = this.pacerFor(call.path);
 		const ticket = await pacer.acquire();
-		this.stats.calls++;
 
 		const request: IHttpRequestOptions = {
 			method: 'POST',
