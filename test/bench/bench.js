@@ -5,7 +5,8 @@
  *
  *   node          the DingTalk Recall Message node in n8n's real engine, default options
  *   baseline      a plain undici loop making the same batched calls (20 keys, same concurrency): the floor
- *   one-per-key   one call per key at the same concurrency: what an HTTP Request node per item does
+ *   one-per-key   one call per key through n8n's HTTP client at the same concurrency: what an HTTP
+ *                 Request node does, once per item
  *   n8n-http      the same batched calls through n8n's own HTTP client (the one under
  *                 httpRequestWithAuthentication), without engine or node: what n8n's HTTP layer costs
  *
@@ -56,8 +57,9 @@ async function measureInChild({ approach, keys, warmupKeys, perItem, apiBaseUrl,
 		};
 	} else {
 		let post;
-		if (approach === 'n8n-http') {
-			// n8n's own HTTP client, the one under httpRequestWithAuthentication, without the engine or the node.
+		if (approach !== 'baseline') {
+			// n8n's own HTTP client, the one under httpRequestWithAuthentication (and the HTTP Request
+			// node), without the engine or this node.
 			const { Container } = require('@n8n/di');
 			const { OutboundHttp } = require('@n8n/backend-network');
 			const http = Container.get(OutboundHttp).requests();
@@ -199,7 +201,7 @@ async function main() {
 		const rows = [median(runs.node), median(runs.baseline), median(runs['n8n-http'])];
 		let onePerKeyNote;
 		if (keys <= 10000) rows.push(await measure('one-per-key', keys));
-		else onePerKeyNote = `not run: ${keys.toLocaleString('en')} calls would take about ${Math.round((keys / CONCURRENCY) * LATENCY_MS / 60000)} min`;
+		else onePerKeyNote = `not run: ${keys.toLocaleString('en')} calls would take over ${Math.round((keys / CONCURRENCY) * LATENCY_MS / 60000)} min`;
 		const [node, baseline, n8nHttp, onePerKey] = rows;
 		sizes.push({
 			keys,
