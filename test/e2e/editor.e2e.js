@@ -7,6 +7,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const { chromium, selectors } = require('playwright-core');
+const { DingTalkServer } = require('../support/dingtalk-server');
 const { RealN8n } = require('./real-n8n');
 
 const SCREENSHOTS = path.resolve(__dirname, '../../docs/screenshots');
@@ -28,9 +29,11 @@ describe('the node in n8n’s editor', () => {
 	let n8n;
 	let browser;
 	let page;
+	let dingTalk;
 
 	beforeAll(async () => {
 		selectors.setTestIdAttribute('data-test-id'); // n8n's editor marks its elements with data-test-id
+		dingTalk = await new DingTalkServer().start();
 		n8n = new RealN8n();
 		n8n.installPackage();
 		await n8n.start();
@@ -54,6 +57,7 @@ describe('the node in n8n’s editor', () => {
 	}, 900_000);
 
 	afterAll(async () => {
+		await dingTalk?.stop();
 		await browser?.close();
 		await n8n?.stop();
 		n8n?.cleanUp();
@@ -104,5 +108,28 @@ describe('the node in n8n’s editor', () => {
 		const offered = page.getByTestId('collection-parameter-option');
 		await offered.first().waitFor({ timeout: 10_000 });
 		expect((await offered.allInnerTexts()).map((text) => text.trim())).toEqual(OPTIONS[operation]);
+	});
+
+	test('the credential’s Test button: good keys pass; wrong keys show DingTalk’s own message', async () => {
+		// What the editor does on Save and Test, from the signed-in page (n8n ties the session to its browser-id).
+		const test = async (data) =>
+			await page.evaluate(async (credentials) => {
+				const call = async (url, body) => {
+					const response = await fetch(url, {
+						method: 'POST',
+						headers: { 'content-type': 'application/json', 'browser-id': localStorage.getItem('n8n-browserId') ?? '' },
+						body: JSON.stringify(body),
+					});
+					if (!response.ok) throw new Error(`${url}: HTTP ${response.status} ${await response.text()}`);
+					return (await response.json()).data;
+				};
+				const { id } = await call('/rest/credentials', credentials);
+				return await call('/rest/credentials/test', { credentials: { ...credentials, id } });
+			}, { name: `DingTalk test ${Date.now()}`, type: 'dingTalkApi', data });
+		await expect(test(dingTalk.credentialData())).resolves.toMatchObject({ status: 'OK' });
+		const wrong = await test(dingTalk.credentialData({ clientSecret: 'not-the-secret' }));
+		expect(wrong.status).toBe('Error');
+		expect(wrong.message).toMatch(/invalidClientIdOrSecret/);
+		expect(wrong.message).not.toContain('not-the-secret');
 	});
 });
