@@ -63,6 +63,22 @@ describe('the node in n8n’s editor', () => {
 		n8n?.cleanUp();
 	});
 
+	/** A call to n8n's REST API from the signed-in page, as the editor makes it (with its browser-id). */
+	async function rest(url, body) {
+		return await page.evaluate(
+			async ({ url, body }) => {
+				const response = await fetch(url, {
+					method: 'POST',
+					headers: { 'content-type': 'application/json', 'browser-id': localStorage.getItem('n8n-browserId') ?? '' },
+					body: JSON.stringify(body),
+				});
+				if (!response.ok) throw new Error(`${url}: HTTP ${response.status} ${await response.text()}`);
+				return (await response.json()).data;
+			},
+			{ url, body },
+		);
+	}
+
 	/** Opens the nodes panel on an empty canvas, searches for the node and picks one of its actions. */
 	async function addNode(action) {
 		await page.goto(`${n8n.baseUrl}/workflow/new`);
@@ -111,25 +127,62 @@ describe('the node in n8n’s editor', () => {
 	});
 
 	test('the credential’s Test button: good keys pass; wrong keys show DingTalk’s own message', async () => {
-		// What the editor does on Save and Test, from the signed-in page (n8n ties the session to its browser-id).
-		const test = async (data) =>
-			await page.evaluate(async (credentials) => {
-				const call = async (url, body) => {
-					const response = await fetch(url, {
-						method: 'POST',
-						headers: { 'content-type': 'application/json', 'browser-id': localStorage.getItem('n8n-browserId') ?? '' },
-						body: JSON.stringify(body),
-					});
-					if (!response.ok) throw new Error(`${url}: HTTP ${response.status} ${await response.text()}`);
-					return (await response.json()).data;
-				};
-				const { id } = await call('/rest/credentials', credentials);
-				return await call('/rest/credentials/test', { credentials: { ...credentials, id } });
-			}, { name: `DingTalk test ${Date.now()}`, type: 'dingTalkApi', data });
+		const test = async (data) => {
+			const { id } = await rest('/rest/credentials', { name: `DingTalk test ${Date.now()}`, type: 'dingTalkApi', data });
+			return await rest('/rest/credentials/test', { credentials: { id, name: 'DingTalk test', type: 'dingTalkApi', data } });
+		};
 		await expect(test(dingTalk.credentialData())).resolves.toMatchObject({ status: 'OK' });
 		const wrong = await test(dingTalk.credentialData({ clientSecret: 'not-the-secret' }));
 		expect(wrong.status).toBe('Error');
 		expect(wrong.message).toMatch(/invalidClientIdOrSecret/);
 		expect(wrong.message).not.toContain('not-the-secret');
+	});
+
+	test('a run from the editor: recalled keys on Success, the others on Failed with the reason', async () => {
+		const keys = dingTalk.sendRobotMessages('dingRobotA', 4);
+		dingTalk.robotMessages.get(keys[3]).recalled = true;
+		const credential = await rest('/rest/credentials', { name: 'DingTalk (test server)', type: 'dingTalkApi', data: dingTalk.credentialData() });
+		const workflow = await rest('/rest/workflows', {
+			name: 'Recall the false alarm',
+			settings: { executionOrder: 'v1' },
+			connections: {
+				'When clicking ‘Execute workflow’': { main: [[{ node: 'Alerts', type: 'main', index: 0 }]] },
+				Alerts: { main: [[{ node: 'One item per alert', type: 'main', index: 0 }]] },
+				'One item per alert': { main: [[{ node: 'DingTalk Recall Message', type: 'main', index: 0 }]] },
+			},
+			nodes: [
+				{ id: 'n1', name: 'When clicking ‘Execute workflow’', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 0], parameters: {} },
+				{ id: 'n2', name: 'Alerts', type: 'n8n-nodes-base.set', typeVersion: 3.4, position: [220, 0], parameters: { mode: 'raw', jsonOutput: JSON.stringify({ alerts: [...keys.map((key) => ({ processQueryKey: key })), { processQueryKey: 'a-key-DingTalk-never-issued' }] }), options: {} } },
+				{ id: 'n3', name: 'One item per alert', type: 'n8n-nodes-base.splitOut', typeVersion: 1, position: [440, 0], parameters: { fieldToSplitOut: 'alerts', options: {} } },
+				{
+					id: 'n4',
+					name: 'DingTalk Recall Message',
+					type: 'n8n-nodes-dingtalk-recall.dingTalkRecallMessage',
+					typeVersion: 1,
+					position: [660, 0],
+					parameters: { operation: 'recallRobotOneOnOneMessages', robotCode: 'dingRobotA', processQueryKeys: '={{ $json.processQueryKey }}', options: {} },
+					credentials: { dingTalkApi: { id: credential.id, name: credential.name } },
+				},
+			],
+		});
+
+		await page.goto(`${n8n.baseUrl}/workflow/${workflow.id}`);
+		await page.getByTestId('execute-workflow-button').click();
+		await page.getByTestId('canvas-node').filter({ hasText: 'DingTalk Recall Message' }).dblclick();
+		const output = page.getByTestId('output-panel');
+		await output.getByText('Success', { exact: false }).first().waitFor({ timeout: 60_000 });
+		await page.waitForTimeout(1000);
+		await page.getByTestId('ndv').screenshot({ path: path.join(SCREENSHOTS, 'run-outputs.png') });
+		const text = await output.innerText();
+		expect(text).toMatch(/Success Branch \(3 items\)/);
+		expect(text).toMatch(/Failed Branch \(2 items\)/);
+		expect(keys.slice(0, 3).every((key) => dingTalk.isRecalled(key))).toBe(true);
+
+		await output.getByText('Failed Branch', { exact: false }).click();
+		await output.getByText('invalid.processQueryKey').first().waitFor({ timeout: 10_000 });
+		expect(await output.innerText()).toMatch(/message\.already\.recalled/);
+		await output.getByText('JSON', { exact: true }).click();
+		await page.waitForTimeout(500);
+		await output.screenshot({ path: path.join(SCREENSHOTS, 'run-failed-branch.png') });
 	});
 });
