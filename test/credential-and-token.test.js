@@ -5,10 +5,6 @@ const SECRET = 'ding-app-secret';
 
 describe('DingTalk API credential: getting, storing and renewing the access token', () => {
 	let server;
-	afterEach(async () => {
-		await server?.stop();
-		server = undefined;
-	});
 
 	test('good keys: one token fetch, stored in the credential; a warm credential fetches none', async () => {
 		server = await startServer();

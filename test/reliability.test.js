@@ -6,10 +6,6 @@ const FAST = { retryDelay: 5 };
 
 describe('Nothing lost: throttling, faults and configuration errors', () => {
 	let server;
-	afterEach(async () => {
-		await server?.stop();
-		server = undefined;
-	});
 
 	test('1,000 keys against a server limited to 20 calls per second: every key recalled, none Failed', async () => {
 		server = await startServer({ rateLimitPerSecond: 20 });

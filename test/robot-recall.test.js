@@ -4,10 +4,6 @@ const { runNode } = require('./support/n8n-harness');
 
 describe('Recall Robot One-on-One Messages, in n8n’s engine against the DingTalk-compatible server', () => {
 	let server;
-	afterEach(async () => {
-		await server?.stop();
-		server = undefined;
-	});
 
 	test('1,000 keys over 200 items (single keys, arrays, comma-separated) are 50 calls of at most 20 keys and 1,000 Success items', async () => {
 		server = await startServer();

@@ -3,10 +3,6 @@ const { startServer, credentialsFor, recallWork, json, PATHS, WORK } = require('
 
 describe('Recall Work Notification, in n8n’s engine against the DingTalk-compatible server', () => {
 	let server;
-	afterEach(async () => {
-		await server?.stop();
-		server = undefined;
-	});
 
 	test('known task IDs are recalled, unknown ones (400002) go to Failed, one call per task ID', async () => {
 		server = await startServer({ agents: ['836390886'] });

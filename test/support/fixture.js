@@ -6,9 +6,19 @@ const { runNode, CredentialsHelper } = require('./n8n-harness');
 const ROBOT = 'recallRobotOneOnOneMessages';
 const WORK = 'recallWorkNotification';
 
+const started = new Set();
+
+/** A DingTalk-compatible server for one test; it stops when the test ends, passed or failed. */
 async function startServer(options) {
-	return await new DingTalkServer(options).start();
+	const server = await new DingTalkServer(options).start();
+	started.add(server);
+	return server;
 }
+
+afterEach(async () => {
+	await Promise.all([...started].map(async (server) => await server.stop()));
+	started.clear();
+});
 
 function credentialsFor(server, overrides = {}) {
 	const credentials = new CredentialsHelper();
