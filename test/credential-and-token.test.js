@@ -59,6 +59,14 @@ describe('DingTalk API credential: getting, storing and renewing the access toke
 		expect(result.error.message).toMatch(/Environment/);
 	});
 
+	test('a Custom environment without base URLs stops the node and says which fields to fill in', async () => {
+		server = await startServer();
+		const result = await recallRobot({ server, credentials: credentialsFor(server, { oapiBaseUrl: '' }), items: [{ keys: 'k1' }] });
+		expect(result.error.message).toMatch(/no base URL/);
+		expect(result.error.description).toMatch(/API Base URL and OAPI Base URL/);
+		expect(server.calls).toHaveLength(0);
+	});
+
 	test('a third-party enterprise app gets its token from corpAccessToken; a stale suite ticket is reported', async () => {
 		const suites = { suiteKeyX: { suiteSecret: 'suite-secret-value', suiteTicket: 'ticket-1', corps: ['ding-corp'] } };
 		server = await startServer({ suites });

@@ -173,14 +173,6 @@ describe('Recall Robot One-on-One Messages, in n8n’s engine against the DingTa
 		expect(server.isRecalled(alsoGood)).toBe(false);
 	});
 
-	test('an empty input runs no call and gives empty outputs', async () => {
-		server = await startServer();
-		const result = await recallRobot({ server, items: [] });
-		expect(result.error).toBeUndefined();
-		expect(allOutputs(result)).toHaveLength(0);
-		expect(server.callsTo(PATHS.batchRecall)).toHaveLength(0);
-	});
-
 	test('the token travels as the x-acs-dingtalk-access-token header to the api host, never in the query', async () => {
 		server = await startServer();
 		const credentials = credentialsFor(server);

@@ -1,8 +1,7 @@
 import type { IExecuteFunctions, INodeExecutionData, JsonObject } from 'n8n-workflow';
 import { NodeApiError } from 'n8n-workflow';
 
-import { dingTalkBaseUrls } from '../../../credentials/DingTalkHosts';
-import { DingTalkClient } from '../transport';
+import { CREDENTIAL_TYPE, DingTalkClient } from '../transport';
 import * as recallRobotOneOnOneMessages from './recallRobotOneOnOneMessages.operation';
 import * as recallWorkNotification from './recallWorkNotification.operation';
 
@@ -30,21 +29,18 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 	const operation = this.getNodeParameter('operation', 0) as keyof typeof operations;
 	const options = this.getNodeParameter('options', 0, {}) as Partial<typeof DEFAULT_OPTIONS>;
 
-	const credentials = await this.getCredentials('dingTalkApi');
-	const baseUrls = dingTalkBaseUrls(credentials);
-	if (!baseUrls.api || !baseUrls.oapi) {
-		throw new NodeApiError(this.getNode(), { code: 'missingBaseUrl' } as JsonObject, {
-			message: 'The DingTalk API credential has no base URL',
-			description: 'The credential uses the Custom environment: fill in both API Base URL and OAPI Base URL.',
-		});
-	}
-
-	const client = new DingTalkClient(this, baseUrls, {
+	const client = new DingTalkClient(this, await this.getCredentials(CREDENTIAL_TYPE), {
 		timeoutMs: clamp(options.timeout, DEFAULT_OPTIONS.timeout, 1, 600_000),
 		maxRetries: clamp(options.maxRetries, DEFAULT_OPTIONS.maxRetries, 0, 10),
 		maxThrottleRetries: 8,
 		retryDelayMs: clamp(options.retryDelay, DEFAULT_OPTIONS.retryDelay, 0, 60_000),
 	});
+	if (!client.baseUrls.api || !client.baseUrls.oapi) {
+		throw new NodeApiError(this.getNode(), { code: 'missingBaseUrl' } as JsonObject, {
+			message: 'The DingTalk API credential has no base URL',
+			description: 'The credential uses the Custom environment: fill in both API Base URL and OAPI Base URL.',
+		});
+	}
 	const settings = {
 		batchSize: clamp(options.batchSize, DEFAULT_OPTIONS.batchSize, 1, 20),
 		concurrency: clamp(options.concurrency, DEFAULT_OPTIONS.concurrency, 1, 20),

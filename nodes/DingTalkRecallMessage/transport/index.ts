@@ -7,7 +7,7 @@ import type {
 import { sleep } from 'n8n-workflow';
 
 import type { DingTalkBaseUrls } from '../../../credentials/DingTalkHosts';
-import { ACCESS_TOKEN_ERROR_PREFIX } from '../../../credentials/DingTalkHosts';
+import { ACCESS_TOKEN_ERROR_PREFIX, dingTalkBaseUrls } from '../../../credentials/DingTalkHosts';
 import type { Answer } from './errors';
 import { classifyApiAnswer, classifyOapiAnswer, classifyRequestFailure, isPerSecondLimit } from './errors';
 import { Pacer } from './pacer';
@@ -71,7 +71,7 @@ export class DingTalkClient {
 
 	private renewal?: Promise<Answer>;
 
-	private credential?: Promise<StoredCredential>;
+	private credential: Promise<StoredCredential>;
 
 	/**
 	 * The run's first call goes alone: on a credential with no token, or an expired one, it is the one
@@ -79,11 +79,17 @@ export class DingTalkClient {
 	 */
 	private firstCall?: Promise<Answer>;
 
+	readonly baseUrls: DingTalkBaseUrls;
+
+	/** `credentials` is the credential as the run read it; the client reads it again only to renew the token. */
 	constructor(
 		private readonly context: IExecuteFunctions,
-		private readonly baseUrls: DingTalkBaseUrls,
+		credentials: ICredentialDataDecryptedObject,
 		private readonly settings: ClientSettings,
-	) {}
+	) {
+		this.baseUrls = dingTalkBaseUrls(credentials);
+		this.credential = Promise.resolve(this.asStored(credentials));
+	}
 
 	/** Sends a call until its answer is final: ok, refused, a configuration error, or a fault that outlasted the retries. */
 	async call(call: DingTalkCall): Promise<Answer> {
@@ -171,7 +177,10 @@ export class DingTalkClient {
 	}
 
 	private async storedCredential(): Promise<StoredCredential> {
-		const data = await this.context.getCredentials(CREDENTIAL_TYPE);
+		return this.asStored(await this.context.getCredentials(CREDENTIAL_TYPE));
+	}
+
+	private asStored(data: ICredentialDataDecryptedObject): StoredCredential {
 		const reference = this.context.getNode().credentials?.[CREDENTIAL_TYPE];
 		return { id: reference?.id ?? '', name: reference?.name ?? '', type: CREDENTIAL_TYPE, data: { ...data } };
 	}
@@ -182,9 +191,9 @@ export class DingTalkClient {
 	 * into this same object, so the calls after the first use it.
 	 */
 	private async currentCredential(): Promise<StoredCredential> {
-		this.credential ??= this.storedCredential();
 		return await this.credential;
 	}
+
 
 	private pacerFor(path: string): Pacer {
 		let pacer = this.pacers.get(path);
