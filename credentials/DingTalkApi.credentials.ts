@@ -221,6 +221,11 @@ export class DingTalkApi implements ICredentialType {
 		const keys = thirdParty
 			? 'Suite Key, Suite Secret, Authorised Corp ID and Suite Ticket'
 			: 'Client ID and Client Secret';
+		if (code === 'InvalidAction.NotFound' || response.statusCode === 404) {
+			throw new Error(
+				`${ACCESS_TOKEN_ERROR_PREFIX}: ${api} has no DingTalk token API (${code}). Check the credential's Environment; for Custom, API Base URL must be DingTalk's new-style API host (such as https://api.dingtalk.com), without a path.`,
+			);
+		}
 		throw new Error(
 			withoutSecrets(
 				`${ACCESS_TOKEN_ERROR_PREFIX}: DingTalk answered ${code} (${detail}). Check the ${keys}, and that the Environment matches your organisation.`,

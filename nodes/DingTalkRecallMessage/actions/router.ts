@@ -2,7 +2,9 @@ import type { IExecuteFunctions, INodeExecutionData, JsonObject } from 'n8n-work
 import { NodeApiError } from 'n8n-workflow';
 
 import { CREDENTIAL_TYPE, DingTalkClient } from '../transport';
+import * as recallRobotGroupMessages from './recallRobotGroupMessages.operation';
 import * as recallRobotOneOnOneMessages from './recallRobotOneOnOneMessages.operation';
+import * as recallRobotPrivateChatMessages from './recallRobotPrivateChatMessages.operation';
 import * as recallWorkNotification from './recallWorkNotification.operation';
 
 /** The defaults of the node's Options, as its description shows them. */
@@ -12,10 +14,13 @@ const DEFAULT_OPTIONS = {
 	maxRetries: 3,
 	retryDelay: 500,
 	timeout: 10000,
+	checkUnclear: true,
 };
 
 const operations = {
 	[recallRobotOneOnOneMessages.OPERATION]: recallRobotOneOnOneMessages.execute,
+	[recallRobotGroupMessages.OPERATION]: recallRobotGroupMessages.execute,
+	[recallRobotPrivateChatMessages.OPERATION]: recallRobotPrivateChatMessages.execute,
 	[recallWorkNotification.OPERATION]: recallWorkNotification.execute,
 };
 
@@ -44,6 +49,7 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 	const settings = {
 		batchSize: clamp(options.batchSize, DEFAULT_OPTIONS.batchSize, 1, 20),
 		concurrency: clamp(options.concurrency, DEFAULT_OPTIONS.concurrency, 1, 20),
+		checkUnclear: options.checkUnclear ?? DEFAULT_OPTIONS.checkUnclear,
 	};
 	return await operations[operation].call(this, items, client, settings);
 }
