@@ -94,7 +94,6 @@ export class DingTalkApi implements ICredentialType {
 			displayName: 'Suite Key',
 			name: 'suiteKey',
 			type: 'string',
-			typeOptions: { password: true },
 			default: '',
 			required: true,
 			displayOptions: { show: { appType: ['thirdParty'] } },
