@@ -13,7 +13,8 @@ export class DingTalkRecallMessage implements INodeType {
 		group: ['output'],
 		version: 1,
 		subtitle: '={{ $parameter["operation"] === "recallWorkNotification" ? "Recall work notification" : "Recall robot one-on-one messages" }}',
-		description: 'Recall DingTalk work notifications and robot one-on-one messages',
+		description:
+			'Recall DingTalk messages that were sent: robot messages by the processQueryKey that sending returned, work notifications by their task_id',
 		defaults: { name: 'DingTalk Recall Message' },
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],

@@ -33,7 +33,7 @@ export const description: INodeProperties[] = [
 		default: '',
 		placeholder: 'e.g. mqCgUC_IY0buCeHq==',
 		description:
-			'The processQueryKey that sending the message returned: one key, a comma-separated list, or an expression that gives an array of keys',
+			'The ID DingTalk gave the message when the robot sent it: the processQueryKey in the answer of the robot batchSend call (oToMessages/batchSend). One key, a comma-separated list, or an expression that gives an array of keys.',
 		hint: 'Keys of all input items that share a Robot Code are recalled together, 20 per call',
 		displayOptions: showForOperation,
 	},
