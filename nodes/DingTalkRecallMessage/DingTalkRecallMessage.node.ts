@@ -15,7 +15,8 @@ export class DingTalkRecallMessage implements INodeType {
 		group: ['output'],
 		version: 1,
 		subtitle: '={{ {"recallWorkNotification": "Recall work notification", "recallRobotOneOnOneMessages": "Recall robot one-on-one messages", "recallRobotGroupMessages": "Recall robot group messages", "recallRobotPrivateChatMessages": "Recall robot private chat messages"}[$parameter["operation"]] }}',
-		description: 'Recall DingTalk work notifications and the messages an app\'s robot sent in one-on-one, group and private chats',
+		description:
+			'Recall DingTalk messages that were sent: robot messages (one-on-one, group, private chat) by the processQueryKey that sending returned, work notifications by their task_id',
 		defaults: { name: 'DingTalk Recall Message' },
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],

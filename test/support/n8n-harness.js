@@ -14,7 +14,7 @@ process.env.N8N_USER_FOLDER ??= fs.mkdtempSync(path.join(os.tmpdir(), 'dingtalk-
 process.env.N8N_ENCRYPTION_KEY ??= require('node:crypto').randomBytes(24).toString('hex');
 // Errors the node raises on purpose are asserted by the tests; n8n's logger need not print them too.
 process.env.N8N_LOG_LEVEL ??= 'silent';
-const { Workflow, ICredentialsHelper, NodeHelpers } = require('n8n-workflow');
+const { Workflow, ICredentialsHelper, NodeHelpers, NodeConnectionTypes } = require('n8n-workflow');
 const { WorkflowExecute, ExecutionLifecycleHooks } = require('n8n-core');
 
 const DIST = path.resolve(__dirname, '../../dist');
@@ -50,20 +50,70 @@ class TestInput {
 	}
 }
 
+/**
+ * The `…Tool` type n8n derives from a `usableAsTool` node, made as n8n's NodeTypes makes it
+ * (packages/cli/src/node-types.ts, `convertNodeToAiTool` in load-nodes-and-credentials.ts): the same
+ * node and `execute`, no inputs, one `ai_tool` output, and the Tool Description parameters.
+ */
+function toolVariant(nodeType) {
+	const { usableAsTool: _tooled, ...base } = nodeType.description;
+	const toolDescription = [
+		{
+			displayName: 'Tool Description',
+			name: 'descriptionType',
+			type: 'options',
+			noDataExpression: true,
+			options: [
+				{ name: 'Set Automatically', value: 'auto' },
+				{ name: 'Set Manually', value: 'manual' },
+			],
+			default: 'auto',
+		},
+		{
+			displayName: 'Description',
+			name: 'toolDescription',
+			type: 'string',
+			default: base.description,
+			required: true,
+			displayOptions: { show: { descriptionType: ['manual'] } },
+		},
+	];
+	const description = {
+		...base,
+		name: `${base.name}Tool`,
+		displayName: `${base.displayName} Tool`,
+		inputs: [],
+		outputs: [NodeConnectionTypes.AiTool],
+		properties: [...toolDescription, ...base.properties],
+	};
+	return Object.create(nodeType, { description: { value: description } });
+}
+
 class NodeTypes {
-	constructor() {
+	/** @param {Record<string, object>} [extraTypes] more node types by name, e.g. an agent for tool tests */
+	constructor(extraTypes = {}) {
 		this.types = {
 			[NODE_TYPE]: { type: new DingTalkRecallMessage(), sourcePath: '' },
 			[INPUT_NODE_TYPE]: { type: new TestInput(), sourcePath: '' },
+			...Object.fromEntries(Object.entries(extraTypes).map(([name, type]) => [name, { type, sourcePath: '' }])),
 		};
 	}
 
 	getByName(name) {
-		return this.types[name].type;
+		return this.typeOf(name);
 	}
 
 	getByNameAndVersion(name, version) {
-		return NodeHelpers.getVersionedNodeType(this.types[name].type, version);
+		return NodeHelpers.getVersionedNodeType(this.typeOf(name), version);
+	}
+
+	/** As n8n does: `<type>Tool` of a `usableAsTool` node is its tool variant. */
+	typeOf(name) {
+		if (!this.types[name] && name.endsWith('Tool')) {
+			const base = this.types[name.slice(0, -'Tool'.length)]?.type;
+			if (base?.description.usableAsTool) this.types[name] = { type: toolVariant(base), sourcePath: '' };
+		}
+		return this.types[name].type;
 	}
 
 	getKnownTypes() {
@@ -173,10 +223,36 @@ async function runNode({ items, parameters, credentials, credentialId = 'cred-1'
 		},
 	];
 	const connections = { Input: { main: [[{ node: NODE_NAME, type: 'main', index: 0 }]] } };
-	const workflow = new Workflow({ id: 'wf-test', name: 'DingTalk recall test', nodes, connections, active: false, nodeTypes: new NodeTypes(), settings: {} });
+	try {
+		const run = await runWorkflow({ nodes, connections, credentials, startNode: 'Input', executionId: runId });
+		const taskData = run.data.resultData.runData[NODE_NAME]?.[0];
+		const outputs = taskData?.data?.main ?? [];
+		return {
+			run,
+			error: run.data.resultData.error,
+			success: outputs[0] ?? [],
+			failed: outputs[1] ?? [],
+		};
+	} finally {
+		pendingInputs.delete(runId);
+	}
+}
+
+/**
+ * Runs a workflow in n8n's engine from `startNode` and returns n8n's record of the run.
+ * @param {object} options
+ * @param {object[]} options.nodes
+ * @param {object} options.connections
+ * @param {CredentialsHelper} options.credentials
+ * @param {string} options.startNode the name of the node the run starts at
+ * @param {NodeTypes} [options.nodeTypes]
+ * @param {string} [options.executionId]
+ */
+async function runWorkflow({ nodes, connections, credentials, startNode, nodeTypes = new NodeTypes(), executionId = `run-${++runCounter}` }) {
+	const workflow = new Workflow({ id: 'wf-test', name: 'DingTalk recall test', nodes, connections, active: false, nodeTypes, settings: {} });
 
 	const workflowData = { id: 'wf-test', name: 'DingTalk recall test', nodes, connections, active: false, settings: {} };
-	const hooks = new ExecutionLifecycleHooks('manual', runId, workflowData);
+	const hooks = new ExecutionLifecycleHooks('manual', executionId, workflowData);
 	let workflowFinished;
 	const finished = new Promise((resolve) => (workflowFinished = resolve));
 	hooks.addHandler('workflowExecuteAfter', (run) => workflowFinished(run));
@@ -207,21 +283,9 @@ async function runNode({ items, parameters, credentials, credentialId = 'cred-1'
 		},
 	};
 
-	try {
-		const execution = new WorkflowExecute(additionalData, 'manual');
-		await execution.run({ workflow, startNode: workflow.getNode('Input') });
-		const run = await finished;
-		const taskData = run.data.resultData.runData[NODE_NAME]?.[0];
-		const outputs = taskData?.data?.main ?? [];
-		return {
-			run,
-			error: run.data.resultData.error,
-			success: outputs[0] ?? [],
-			failed: outputs[1] ?? [],
-		};
-	} finally {
-		pendingInputs.delete(runId);
-	}
+	const execution = new WorkflowExecute(additionalData, 'manual');
+	await execution.run({ workflow, startNode: workflow.getNode(startNode) });
+	return await finished;
 }
 
-module.exports = { runNode, CredentialsHelper, NODE_TYPE, NODE_NAME };
+module.exports = { runNode, runWorkflow, NodeTypes, CredentialsHelper, NODE_TYPE, NODE_NAME };

@@ -32,7 +32,7 @@ export const description: INodeProperties[] = [
 		default: '',
 		placeholder: 'e.g. 256271667526',
 		description:
-			'The task_id that sending the work notification returned. One ID, a comma-separated list, or an expression that gives an array of IDs.',
+			'The ID DingTalk gave the notification when the app sent it: the task_id in the answer of the asyncsend_v2 call (a number). One ID, a comma-separated list, or an expression that gives an array of IDs.',
 		hint: 'Only notifications sent in the last 24 hours can be recalled',
 		displayOptions: showForOperation,
 	},

@@ -59,7 +59,7 @@ export function robotParameters(
 			required: true,
 			default: '',
 			placeholder: 'e.g. Kna29Ra5pdJznx1ghavbumkQKwDzgfxZLapw55G7x0Q=',
-			description: `The processQueryKey that DingTalk returned when the message was sent (${sentBy}): one key, a comma-separated list, or an expression that gives an array of keys`,
+			description: `The ID DingTalk gave the message when the robot sent it: the processQueryKey in the answer of the send call (${sentBy}). One key, a comma-separated list, or an expression that gives an array of keys.`,
 			hint: keysHint,
 			displayOptions,
 		},

@@ -1,6 +1,7 @@
-import type { IExecuteFunctions, INodeExecutionData, JsonObject } from 'n8n-workflow';
+import type { IExecuteFunctions, INode, INodeExecutionData, JsonObject } from 'n8n-workflow';
 import { NodeApiError } from 'n8n-workflow';
 
+import { toToolOutput } from '../helpers/results';
 import { CREDENTIAL_TYPE, DingTalkClient } from '../transport';
 import * as recallRobotGroupMessages from './recallRobotGroupMessages.operation';
 import * as recallRobotOneOnOneMessages from './recallRobotOneOnOneMessages.operation';
@@ -23,6 +24,16 @@ const operations = {
 	[recallRobotPrivateChatMessages.OPERATION]: recallRobotPrivateChatMessages.execute,
 	[recallWorkNotification.OPERATION]: recallWorkNotification.execute,
 };
+
+/**
+ * An agent's tool is the node's `…Tool` type, which n8n derives from a `usableAsTool` node. The type
+ * tells it on every path that runs a tool (the agent's own call, the MCP Server Trigger, the engine
+ * running an agent's tool request) and in n8n 1.x and 2.x alike; `isToolExecution()` does not
+ * (2.x only, and false when the engine runs the request).
+ */
+export function runsAsTool(node: INode): boolean {
+	return node.type.endsWith('Tool');
+}
 
 function clamp(value: unknown, fallback: number, min: number, max: number): number {
 	const number = Number(value);
@@ -51,5 +62,6 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 		concurrency: clamp(options.concurrency, DEFAULT_OPTIONS.concurrency, 1, 20),
 		checkUnclear: options.checkUnclear ?? DEFAULT_OPTIONS.checkUnclear,
 	};
-	return await operations[operation].call(this, items, client, settings);
+	const outputs = await operations[operation].call(this, items, client, settings);
+	return runsAsTool(this.getNode()) ? toToolOutput(outputs) : outputs;
 }

@@ -118,3 +118,11 @@ export function toOutputs(results: readonly KeyResult[]): INodeExecutionData[][]
 	}
 	return [success, failed];
 }
+
+/**
+ * The answer an AI agent gets: n8n hands an agent only a tool's first output, so as a tool the node
+ * puts every item on it, Success items first, then Failed, each in the order the keys were given.
+ */
+export function toToolOutput(outputs: INodeExecutionData[][]): INodeExecutionData[][] {
+	return [outputs.flat()];
+}
