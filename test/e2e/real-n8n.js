@@ -80,9 +80,9 @@ class RealN8n {
 		this.encryptionKey = crypto.randomBytes(24).toString('hex');
 	}
 
-	/** Installs the packed tarball where n8n keeps community packages. */
-	installPackage() {
-		this.tarball = packPackage(this.home);
+	/** Installs the packed tarball (packed now unless given) where n8n keeps community packages. */
+	installPackage(tarball = packPackage(this.home)) {
+		this.tarball = tarball;
 		const nodeModules = path.join(this.userFolder, '.n8n/nodes/node_modules');
 		const target = path.join(nodeModules, 'n8n-nodes-dingtalk-recall');
 		fs.mkdirSync(target, { recursive: true });
@@ -206,4 +206,4 @@ class RealN8n {
 	}
 }
 
-module.exports = { RealN8n, N8N_VERSIONS };
+module.exports = { RealN8n, N8N_VERSIONS, packPackage, freePort };
