@@ -233,13 +233,18 @@ export class DingTalkApi implements ICredentialType {
 		);
 	}
 
-	/** One token, two ways to send it: a header on the new-style host, a query parameter on the old-style one. */
+	/**
+	 * One token, two ways to send it: a header on the new-style host, a query parameter on the old-style
+	 * one. n8n's legacy request helper (used by the HTTP Request node) names the address `uri`, not `url`.
+	 */
 	async authenticate(
 		credentials: ICredentialDataDecryptedObject,
 		requestOptions: IHttpRequestOptions,
 	): Promise<IHttpRequestOptions> {
 		const token = String(credentials.accessToken ?? '');
-		const url = `${requestOptions.baseURL ?? ''}${requestOptions.url}`;
+		const { uri } = requestOptions as IHttpRequestOptions & { uri?: unknown };
+		const address = requestOptions.url ?? (typeof uri === 'string' ? uri : String(uri ?? ''));
+		const url = `${requestOptions.baseURL ?? ''}${address}`;
 		if (isNewStyleApiUrl(url)) {
 			return {
 				...requestOptions,
