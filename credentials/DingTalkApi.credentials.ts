@@ -94,7 +94,6 @@ export class DingTalkApi implements ICredentialType {
 			displayName: 'Suite Key',
 			name: 'suiteKey',
 			type: 'string',
-			typeOptions: { password: true },
 			default: '',
 			required: true,
 			displayOptions: { show: { appType: ['thirdParty'] } },
@@ -221,6 +220,11 @@ export class DingTalkApi implements ICredentialType {
 		const keys = thirdParty
 			? 'Suite Key, Suite Secret, Authorised Corp ID and Suite Ticket'
 			: 'Client ID and Client Secret';
+		if (code === 'InvalidAction.NotFound' || response.statusCode === 404) {
+			throw new Error(
+				`${ACCESS_TOKEN_ERROR_PREFIX}: ${api} has no DingTalk token API (${code}). Check the credential's Environment; for Custom, API Base URL must be DingTalk's new-style API host (such as https://api.dingtalk.com), without a path.`,
+			);
+		}
 		throw new Error(
 			withoutSecrets(
 				`${ACCESS_TOKEN_ERROR_PREFIX}: DingTalk answered ${code} (${detail}). Check the ${keys}, and that the Environment matches your organisation.`,
@@ -229,13 +233,18 @@ export class DingTalkApi implements ICredentialType {
 		);
 	}
 
-	/** One token, two ways to send it: a header on the new-style host, a query parameter on the old-style one. */
+	/**
+	 * One token, two ways to send it: a header on the new-style host, a query parameter on the old-style
+	 * one. n8n's legacy request helper (used by the HTTP Request node) names the address `uri`, not `url`.
+	 */
 	async authenticate(
 		credentials: ICredentialDataDecryptedObject,
 		requestOptions: IHttpRequestOptions,
 	): Promise<IHttpRequestOptions> {
 		const token = String(credentials.accessToken ?? '');
-		const url = `${requestOptions.baseURL ?? ''}${requestOptions.url}`;
+		const { uri } = requestOptions as IHttpRequestOptions & { uri?: unknown };
+		const address = requestOptions.url ?? (typeof uri === 'string' ? uri : String(uri ?? ''));
+		const url = `${requestOptions.baseURL ?? ''}${address}`;
 		if (isNewStyleApiUrl(url)) {
 			return {
 				...requestOptions,

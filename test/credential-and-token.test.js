@@ -143,3 +143,29 @@ describe('DingTalk API credential: getting, storing and renewing the access toke
 		expect(server.callsTo(PATHS.batchRecall).length).toBeLessThanOrEqual(6);
 	});
 });
+
+describe('DingTalk API credential: where authenticate puts the token', () => {
+	const { DingTalkApi } = require('../dist/credentials/DingTalkApi.credentials.js');
+	const credential = new DingTalkApi();
+	const credentials = { accessToken: 'token-1' };
+
+	test.each([
+		['url', { url: 'http://127.0.0.1:1/v1.0/robot/oToMessages/batchSend' }],
+		['baseURL and url', { baseURL: 'http://127.0.0.1:1', url: '/v1.0/robot/groupMessages/send' }],
+		// n8n's legacy request helper, used by the HTTP Request node, names the address `uri`.
+		['uri (HTTP Request node)', { uri: 'http://127.0.0.1:1/v1.0/robot/oToMessages/batchSend' }],
+	])('new-style API by %s: the token goes in the x-acs-dingtalk-access-token header, not the query', async (_, options) => {
+		const authenticated = await credential.authenticate(credentials, { method: 'POST', ...options });
+		expect(authenticated.headers).toEqual({ 'x-acs-dingtalk-access-token': 'token-1' });
+		expect(authenticated.qs?.access_token).toBeUndefined();
+	});
+
+	test.each([
+		['url', { url: 'http://127.0.0.1:1/topapi/message/corpconversation/asyncsend_v2' }],
+		['uri (HTTP Request node)', { uri: 'http://127.0.0.1:1/topapi/message/corpconversation/asyncsend_v2', qs: { x: '1' } }],
+	])('old-style oapi by %s: the token goes in the access_token query parameter', async (_, options) => {
+		const authenticated = await credential.authenticate(credentials, { method: 'POST', ...options });
+		expect(authenticated.qs).toEqual({ ...options.qs, access_token: 'token-1' });
+		expect(authenticated.headers?.['x-acs-dingtalk-access-token']).toBeUndefined();
+	});
+});

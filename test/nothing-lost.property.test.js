@@ -1,8 +1,10 @@
 'use strict';
 /**
  * Property: whatever mix of keys, input shapes, DingTalk behaviours and faults, every key given ends
- * on exactly one output, paired to its input item; Success means DingTalk really recalled it in this
- * run; no message is recalled twice; no secret or token shows in any output.
+ * on exactly one output, paired to its input item; Success means the message is recalled — by this
+ * run's call, or (`alreadyRecalled`) as DingTalk's read status showed after an answer was lost — and
+ * every message this run recalled is on Success; no message is recalled twice; read status is asked
+ * at most once per key; no secret or token shows in any output.
  */
 const fc = require('fast-check');
 const { startServer, credentialsFor, recallRobot, PATHS } = require('./support/fixture');
@@ -24,12 +26,17 @@ const item = fc.record({
 	parts: fc.array(part, { maxLength: 30 }),
 });
 const fault = fc.record({
-	type: fc.constantFrom('500', '502', 'html', 'empty', 'drop', 'timeout', 'tokenExpired', '429'),
+	type: fc.constantFrom(
+		'500', '502', 'html', 'empty', 'drop', 'timeout', 'tokenExpired', '429', 'busy200',
+		// DingTalk recalls, and the answer is lost or says nothing about the keys.
+		'lostAnswer', 'lostAnswerTimeout', 'silent',
+		'failedReason:SYSTEM_ERROR',
+	),
 	count: fc.integer({ min: 1, max: 4 }),
 });
 const scenario = fc.record({
 	items: fc.array(item, { maxLength: 12 }),
-	batchMode: fc.constantFrom('strict', 'lenient', 'notRevoke'),
+	batchMode: fc.constantFrom('strict', 'lenient', 'notRevoke', 'notRevokeBare'),
 	faults: fc.array(fault, { maxLength: 3 }),
 	expireTokensAfter: fc.constantFrom(undefined, 2, 5),
 	batchSize: fc.integer({ min: 1, max: 20 }),
@@ -104,7 +111,10 @@ describe('property: nothing is lost', () => {
 					for (const output of outputs) perItem[output.pairedItem.item]++;
 					expect(perItem).toEqual(expected);
 
-					for (const output of result.success) expect(output.json.recalled).toBe(true);
+					for (const output of result.success) {
+						expect(output.json.recalled).toBe(true);
+						expect(server.isRecalled(output.json.processQueryKey)).toBe(true);
+					}
 					for (const output of result.failed) {
 						expect(output.json.recalled).toBe(false);
 						expect(typeof output.json.errorCode).toBe('string');
@@ -112,11 +122,22 @@ describe('property: nothing is lost', () => {
 						expect(output.json).not.toHaveProperty('error');
 					}
 
-					// Success means DingTalk recalled it during this run, and nothing else was recalled.
+					// Every message this run recalled is on Success — even where DingTalk's answer was lost — and
+					// nothing else is: a key on Success is recalled (checked above).
 					const recalledNow = new Set(
 						[...server.robotMessages].filter(([key, m]) => m.recalled && !before.has(key)).map(([key]) => key),
 					);
 					expect(new Set(result.success.map((output) => output.json.processQueryKey))).toEqual(recalledNow);
+					// Success without alreadyRecalled comes from a recall answer that named the key as recalled.
+					const reported = new Set(server.callsTo(PATHS.batchRecall).flatMap((call) => call.reportedKeys ?? []));
+					for (const { json } of result.success) if (!json.alreadyRecalled) expect(reported.has(json.processQueryKey)).toBe(true);
+					// Read status: at most one answered query per key of a robot.
+					const statusAnswers = {};
+					for (const call of server.callsTo(PATHS.readStatus).filter((c) => c.status === 200 || (c.status === 400 && c.code !== 'InvalidAuthentication'))) {
+						const asked = `${call.statusRobot} ${call.statusKey}`;
+						statusAnswers[asked] = (statusAnswers[asked] ?? 0) + 1;
+					}
+					for (const count of Object.values(statusAnswers)) expect(count).toBe(1);
 					// No message was recalled twice: each recalled key appears in exactly one call's recalls.
 					const recalledByCalls = server.callsTo(PATHS.batchRecall).flatMap((call) => call.recalledKeys ?? []);
 					expect(recalledByCalls.length).toBe(recalledNow.size);

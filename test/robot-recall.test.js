@@ -42,7 +42,7 @@ describe('Recall Robot One-on-One Messages, in n8n’s engine against the DingTa
 		expect(new Set(json(result.success).map((item) => item.processQueryKey)).size).toBe(1000);
 	});
 
-	test('a partial failedResult: recalled keys to Success, the others to Failed with DingTalk’s reason', async () => {
+	test('a partial failedResult: recalled keys to Success, a key recalled by an earlier run confirmed by read status, the others to Failed with DingTalk’s reason', async () => {
 		server = await startServer({ batchMode: 'lenient' });
 		const [fresh, recalledBefore] = server.sendRobotMessages('dingRobotA', 2);
 		await recallRobot({ server, items: [{ keys: recalledBefore }] });
@@ -50,13 +50,18 @@ describe('Recall Robot One-on-One Messages, in n8n’s engine against the DingTa
 
 		const result = await recallRobot({ server, items: [{ keys: [fresh, recalledBefore, 'no-such-key', expired] }] });
 
-		expect(json(result.success).map((item) => item.processQueryKey)).toEqual([fresh]);
+		expect(json(result.success)).toEqual([
+			{ operation: ROBOT, processQueryKey: fresh, robotCode: 'dingRobotA', recalled: true, requestId: expect.any(String) },
+			{ operation: ROBOT, processQueryKey: recalledBefore, robotCode: 'dingRobotA', recalled: true, alreadyRecalled: true },
+		]);
 		const failed = Object.fromEntries(json(result.failed).map((item) => [item.processQueryKey, item]));
-		expect(failed[recalledBefore]).toMatchObject({ recalled: false, errorCode: 'message.already.recalled' });
+		expect(Object.keys(failed).sort()).toEqual(['no-such-key', expired].sort());
 		expect(failed['no-such-key']).toMatchObject({ recalled: false, errorCode: 'invalid.processQueryKey' });
 		expect(failed[expired]).toMatchObject({ recalled: false, errorCode: 'robot.processQueryKey.expired' });
 		for (const item of Object.values(failed)) expect(item.errorMessage).toMatch(/\w+ \w+/);
 		expect(server.callsTo(PATHS.batchRecall)).toHaveLength(2);
+		// Only the unclear key's read status was asked; documented refusals and fresh recalls never are.
+		expect(server.callsTo(PATHS.readStatus).map((call) => call.statusKey)).toEqual([recalledBefore]);
 	});
 
 	test('keys of two robot codes in one run are pooled per robot, and each call carries one robot’s keys', async () => {

@@ -93,7 +93,7 @@ describe('As an AI agent’s tool, through n8n-core’s tool wrapper', () => {
 		// What the agent is offered: the tool, named after the node, and the two arguments with their descriptions.
 		expect(read.name).toBe('Recall_DingTalk_messages');
 		expect(read.description).toBe(
-			'Recall DingTalk messages that were sent: robot messages by the processQueryKey that sending returned, work notifications by their task_id',
+			'Recall DingTalk messages that were sent: robot messages (one-on-one, group, private chat) by the processQueryKey that sending returned, work notifications by their task_id',
 		);
 		expect(read.parameters).toEqual({
 			robotCode: 'The robotCode of the robot that sent the messages',

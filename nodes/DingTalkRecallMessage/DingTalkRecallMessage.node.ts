@@ -1,7 +1,9 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 
+import * as recallRobotGroupMessages from './actions/recallRobotGroupMessages.operation';
 import * as recallRobotOneOnOneMessages from './actions/recallRobotOneOnOneMessages.operation';
+import * as recallRobotPrivateChatMessages from './actions/recallRobotPrivateChatMessages.operation';
 import * as recallWorkNotification from './actions/recallWorkNotification.operation';
 import { router } from './actions/router';
 
@@ -12,9 +14,9 @@ export class DingTalkRecallMessage implements INodeType {
 		icon: { light: 'file:dingtalk.svg', dark: 'file:dingtalk.dark.svg' },
 		group: ['output'],
 		version: 1,
-		subtitle: '={{ $parameter["operation"] === "recallWorkNotification" ? "Recall work notification" : "Recall robot one-on-one messages" }}',
+		subtitle: '={{ {"recallWorkNotification": "Recall work notification", "recallRobotOneOnOneMessages": "Recall robot one-on-one messages", "recallRobotGroupMessages": "Recall robot group messages", "recallRobotPrivateChatMessages": "Recall robot private chat messages"}[$parameter["operation"]] }}',
 		description:
-			'Recall DingTalk messages that were sent: robot messages by the processQueryKey that sending returned, work notifications by their task_id',
+			'Recall DingTalk messages that were sent: robot messages (one-on-one, group, private chat) by the processQueryKey that sending returned, work notifications by their task_id',
 		defaults: { name: 'DingTalk Recall Message' },
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
@@ -29,10 +31,22 @@ export class DingTalkRecallMessage implements INodeType {
 				noDataExpression: true,
 				options: [
 					{
+						name: 'Recall Robot Group Messages',
+						value: 'recallRobotGroupMessages',
+						description: 'Recall messages a robot sent to group chats, 20 per call',
+						action: 'Recall robot messages sent to group chats',
+					},
+					{
 						name: 'Recall Robot One-on-One Messages',
 						value: 'recallRobotOneOnOneMessages',
 						description: 'Recall messages a robot sent in one-on-one chats, 20 per call',
-						action: 'Recall robot messages sent in private chats',
+						action: 'Recall robot messages sent to individual users',
+					},
+					{
+						name: 'Recall Robot Private Chat Messages',
+						value: 'recallRobotPrivateChatMessages',
+						description: 'Recall messages a robot sent in a private chat between two people, 20 per call',
+						action: 'Recall robot messages sent in private chats between two people',
 					},
 					{
 						name: 'Recall Work Notification',
@@ -44,6 +58,8 @@ export class DingTalkRecallMessage implements INodeType {
 				default: 'recallRobotOneOnOneMessages',
 			},
 			...recallRobotOneOnOneMessages.description,
+			...recallRobotGroupMessages.description,
+			...recallRobotPrivateChatMessages.description,
 			...recallWorkNotification.description,
 			{
 				displayName: 'Options',
@@ -59,7 +75,22 @@ export class DingTalkRecallMessage implements INodeType {
 						typeOptions: { minValue: 1, maxValue: 20 },
 						default: 20,
 						description: 'How many keys to recall per call. DingTalk accepts at most 20.',
-						displayOptions: { show: { '/operation': ['recallRobotOneOnOneMessages'] } },
+						displayOptions: {
+							show: {
+								'/operation': ['recallRobotOneOnOneMessages', 'recallRobotGroupMessages', 'recallRobotPrivateChatMessages'],
+							},
+						},
+					},
+					{
+						displayName: 'Check Unclear Outcomes',
+						name: 'checkUnclear',
+						type: 'boolean',
+						default: true,
+						description:
+							"Whether to ask DingTalk's read status, once, for each message whose recall stayed unclear (no answer, a lost answer, no word on the key). A message it shows recalled goes to Success with alreadyRecalled: true.",
+						displayOptions: {
+							show: { '/operation': ['recallRobotOneOnOneMessages', 'recallRobotGroupMessages'] },
+						},
 					},
 					{
 						displayName: 'Parallel Calls',

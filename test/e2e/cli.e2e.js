@@ -1,12 +1,13 @@
 'use strict';
 /**
- * The packed package in a real n8n, driven by its CLI: import a credential that points (environment
+ * The packed package in a real n8n, driven by its CLI, once per n8n version (2.41.1 and the 1.x LTS
+ * line, 1.123.81): import a credential that points (environment
  * `custom`) at the DingTalk-compatible server on loopback, import workflows that use both operations,
  * run them with `n8n execute`, and check the outputs, the server's record of calls and what n8n's
  * credentials service stored.
  */
 const { DingTalkServer, PATHS } = require('../support/dingtalk-server');
-const { RealN8n } = require('./real-n8n');
+const { RealN8n, N8N_VERSIONS } = require('./real-n8n');
 
 const CREDENTIAL = { id: 'dtE2eCredential1', name: 'DingTalk e2e app' };
 const NODE_NAME = 'DingTalk Recall Message';
@@ -62,13 +63,13 @@ function outputsOf(runData) {
 	return { success: success.map((item) => item.json), failed: failed.map((item) => item.json), raw: [success, failed] };
 }
 
-describe('the packed package in a real n8n 2.41.1', () => {
+describe.each(N8N_VERSIONS)('the packed package in a real n8n %s', (version) => {
 	let server;
 	let n8n;
 
 	beforeAll(async () => {
 		server = await new DingTalkServer({ batchMode: 'lenient', agents: ['836390886'] }).start();
-		n8n = new RealN8n();
+		n8n = new RealN8n({ version });
 		n8n.installPackage();
 		await n8n.importCredentials([{ ...CREDENTIAL, type: 'dingTalkApi', data: server.credentialData() }]);
 	}, 900_000);

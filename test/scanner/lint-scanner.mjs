@@ -1,49 +1,61 @@
-// `npm run lint:scanner`: what n8n's community-package scanner would say. Lints the sources, then the
-// JavaScript and package.json of the packed tarball (what users install), with the scanner's rule sets
-// and inline disables not honoured. Exits non-zero on any error or warning.
+// `npm run lint:scanner`: what n8n's community-package scanner would say, and stricter. Lints the sources
+// (package.json, nodes/ and credentials/ with the codex JSON), then every JavaScript and JSON file of the
+// packed tarball (what users install: index.js, dist/**/*.js, the codex, package.json), with the rules of
+// eslint.scanner.config.mjs beside this file. An inline `eslint-disable` has no effect and is itself a
+// warning (the config sets noInlineConfig), and any warning fails (--max-warnings 0).
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ESLint } from 'eslint';
 
-import projectConfig, { scannerConfig } from '../../eslint.config.mjs';
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '../..');
+const config = path.join(here, 'eslint.scanner.config.mjs');
+const eslintBin = path.join(root, 'node_modules/eslint/bin/eslint.js');
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-
-async function lint(cwd, config, patterns) {
-	const eslint = new ESLint({ cwd, overrideConfigFile: true, overrideConfig: config, allowInlineConfig: false });
-	const results = await eslint.lintFiles(patterns);
-	const formatter = await eslint.loadFormatter('stylish');
-	const problems = results.reduce((sum, r) => sum + r.errorCount + r.warningCount, 0);
-	const files = results.length;
-	return { problems, files, text: await formatter.format(results) };
+/** Runs the eslint CLI on `files` (relative to `cwd`); true when it found nothing, not even a warning. */
+function lint(label, cwd, files) {
+	console.log(`${label}: ${files.length} files\n  ${files.join('\n  ')}`);
+	try {
+		execFileSync(
+			process.execPath,
+			[eslintBin, '--config', config, '--max-warnings', '0', ...files],
+			{ cwd, stdio: 'inherit' },
+		);
+		console.log(`${label}: no problems`);
+		return true;
+	} catch {
+		console.log(`${label}: FAILED`);
+		return false;
+	}
 }
 
-const work = mkdtempSync(path.join(tmpdir(), 'dingtalk-recall-scan-'));
-let failed = false;
-try {
-	const sources = await lint(root, projectConfig, ['nodes', 'credentials', 'package.json']);
-	console.log(`sources: ${sources.files} files, ${sources.problems} problems`);
-	if (sources.problems) console.log(sources.text);
+/** The files in `folders` under `cwd` whose names end in one of `extensions`. */
+function filesOf(cwd, folders, extensions) {
+	return folders
+		.flatMap((folder) => readdirSync(path.join(cwd, folder), { recursive: true }).map((file) => path.join(folder, file)))
+		.filter((file) => extensions.some((extension) => file.endsWith(extension)))
+		.sort();
+}
 
+const sourcesPassed = lint('sources', root, [
+	'package.json',
+	...filesOf(root, ['credentials', 'nodes'], ['.ts', '.js', '.json']),
+]);
+
+const work = mkdtempSync(path.join(tmpdir(), 'dingtalk-recall-scan-'));
+let packedPassed = false;
+try {
 	execFileSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: 'inherit' });
-	const tarball = execFileSync('npm', ['pack', '--silent', '--pack-destination', work], { cwd: root, encoding: 'utf8' }).trim().split('\n').pop();
+	const tarball = execFileSync('npm', ['pack', '--silent', '--pack-destination', work], { cwd: root, encoding: 'utf8' })
+		.trim()
+		.split('\n')
+		.pop();
 	execFileSync('tar', ['-xzf', path.join(work, tarball), '-C', work]);
-	const packed = await lint(
-		path.join(work, 'package'),
-		[
-			...scannerConfig({ credentials: ['dist/credentials/**/*.js'], nodes: ['dist/nodes/**/*.js'] }),
-			// The rule asks for the `.node.ts` source name; a packed package can only hold the built `.node.js`.
-			{ files: ['dist/**/*.js'], rules: { 'n8n-nodes-base/node-filename-against-convention': 'off' } },
-		],
-		['dist/**/*.js', 'package.json'],
-	);
-	console.log(`packed ${tarball}: ${packed.files} files, ${packed.problems} problems`);
-	if (packed.problems) console.log(packed.text);
-	failed = sources.problems > 0 || packed.problems > 0;
+	const packed = path.join(work, 'package');
+	packedPassed = lint(`packed ${tarball}`, packed, filesOf(packed, ['.'], ['.js', '.json']));
 } finally {
 	rmSync(work, { recursive: true, force: true });
 }
-process.exit(failed ? 1 : 0);
+process.exit(sourcesPassed && packedPassed ? 0 : 1);

@@ -2,11 +2,14 @@
 /**
  * A DingTalk-compatible server for tests, the demo and the benchmark, on 127.0.0.1.
  *
- * It models ../shared/dingtalk-api.md: two hosts (`api` for /v1.0/ APIs with the token in the
+ * It models DingTalk as its real answers were recorded (public logs, probes, DingTalk's SDKs), where
+ * they differ from its documentation: two hosts (`api` for /v1.0/ APIs with the token in the
  * `x-acs-dingtalk-access-token` header and `{code, message, requestid}` errors; `oapi` for /topapi/
- * APIs with the token in the `access_token` query parameter and HTTP 200 `{errcode, errmsg}` answers),
- * tokens that expire, messages that exist or not, robots that own their messages, and faults on demand:
- * a per-API rate limit, 5xx, HTML and empty bodies, dropped connections, latency, token expiry.
+ * APIs with the token in the `access_token` query parameter and HTTP 200 `{errcode, errmsg}` answers,
+ * errcode 88 wrapping the real code as a string `sub_code` or only inside `errmsg`), tokens that
+ * expire, messages that exist or not, robots that own their messages, group and private chats, read
+ * status, and faults on demand: a per-API rate limit, 5xx, HTML and empty bodies, HTTP 200 bodies with
+ * a `code`, dropped connections, answers lost after the recall happened, latency, token expiry.
  */
 const http = require('node:http');
 const { randomBytes, randomUUID } = require('node:crypto');
@@ -19,6 +22,12 @@ const PATHS = {
 	corpAccessToken: '/v1.0/oauth2/corpAccessToken',
 	batchRecall: '/v1.0/robot/otoMessages/batchRecall',
 	batchSend: '/v1.0/robot/oToMessages/batchSend',
+	readStatus: '/v1.0/robot/oToMessages/readStatus',
+	groupSend: '/v1.0/robot/groupMessages/send',
+	groupRecall: '/v1.0/robot/groupMessages/recall',
+	groupQuery: '/v1.0/robot/groupMessages/query',
+	privateChatSend: '/v1.0/robot/privateChatMessages/send',
+	privateChatRecall: '/v1.0/robot/privateChatMessages/batchRecall',
 	workNotificationRecall: '/topapi/message/corpconversation/recall',
 	workNotificationSend: '/topapi/message/corpconversation/asyncsend_v2',
 };
@@ -60,6 +69,22 @@ class DingTalkServer {
 		/** Calls per second per API per app; 0 means unlimited. */
 		this.rateLimitPerSecond = options.rateLimitPerSecond ?? 0;
 		this.permissions = { robot: true, ipAllowed: true, ...(options.permissions ?? {}) };
+		/** Group and private chats: openConversationId → { kind: 'group' | 'privateChat', robots: Set, stopped }. */
+		this.conversations = new Map(
+			Object.entries(
+				options.conversations ?? {
+					'cidGroupOps+A1/xyz==': { kind: 'group', robots: ['dingRobotA', 'dingRobotB'] },
+					'cidGroupDev+B2/xyz==': { kind: 'group', robots: ['dingRobotA'] },
+					'cidPrivate+C3/xyz==': { kind: 'privateChat', robots: ['dingRobotA'] },
+				},
+			).map(([id, { kind, robots, stopped = false }]) => [id, { kind, robots: new Set(robots), stopped }]),
+		);
+		/** How the oapi host says "throttled": `subCode` (errcode 88 + sub_code) or `errmsgOnly` (the subcode only inside errmsg). */
+		this.oapiThrottleShape = options.oapiThrottleShape ?? 'subCode';
+		/** Paths this deployment does not route (a proxy or private deployment without that API): 404 InvalidAction.NotFound. */
+		this.unroutedPaths = new Set(options.unroutedPaths ?? []);
+		/** Seconds an IP-ban answer asks to wait (DingTalk says 5; tests use less). */
+		this.banWaitSeconds = options.banWaitSeconds ?? 1;
 
 		this.tokens = new Map(); // token → { owner, expiresAt }
 		this.tokenOfApp = new Map(); // appKey → token (internal apps reuse a valid token)
@@ -119,10 +144,31 @@ class DingTalkServer {
 
 	// ---- the send side, so tests recall what was really sent ----
 
-	sendRobotMessage(robotCode, { sentAt = Date.now() } = {}) {
-		const key = `${randomBytes(12).toString('base64url')}==`;
-		this.robotMessages.set(key, { robotCode, sentAt, recalled: false });
-		return key;
+	/**
+	 * A robot message as DingTalk keeps it; returns its processQueryKey, standard base64 like DingTalk's
+	 * (`+`, `/`, `=`). `openConversationId` sends it to a group or private chat instead of one-on-one.
+	 */
+	sendRobotMessage(robotCode, { sentAt = Date.now(), key, openConversationId } = {}) {
+		const processQueryKey = key ?? randomBytes(32).toString('base64');
+		const conversation = openConversationId === undefined ? undefined : this.conversations.get(openConversationId);
+		if (openConversationId !== undefined && !conversation) throw new Error(`no conversation ${openConversationId}`);
+		this.robotMessages.set(processQueryKey, {
+			robotCode,
+			sentAt,
+			recalled: false,
+			chat: conversation?.kind ?? 'oto',
+			openConversationId,
+		});
+		return processQueryKey;
+	}
+
+	/** A robot message in a group or private chat (the chat's kind decides which). */
+	sendChatMessage(robotCode, openConversationId, options = {}) {
+		return this.sendRobotMessage(robotCode, { ...options, openConversationId });
+	}
+
+	sendChatMessages(robotCode, openConversationId, count, options) {
+		return Array.from({ length: count }, () => this.sendChatMessage(robotCode, openConversationId, options));
 	}
 
 	sendRobotMessages(robotCode, count, options) {
@@ -145,7 +191,13 @@ class DingTalkServer {
 
 	// ---- fault injection ----
 
-	/** The next `count` calls to `path` get `type`: 500, 502, 503, html, empty, drop, timeout, 429, ban, tokenExpired. */
+	/**
+	 * The next `count` calls to `path` get `type`: 500, 502, 503, html, empty, drop, timeout, 429, ban,
+	 * busy200 (HTTP 200 `{code: "system.busy"}`), systemBusy, tokenExpired, lostAnswer (the recall happens,
+	 * then the connection drops), lostAnswerTimeout (the recall happens, then no answer ever comes), silent
+	 * (the recall happens; the 200 answer says nothing about the keys), or
+	 * `failedReason:<reason>` (the messages are not recalled; each key comes back in `failedResult` with the reason).
+	 */
 	injectFault(path, type, count = 1) {
 		this.faultQueue.push({ path, type, remaining: count });
 	}
@@ -157,6 +209,11 @@ class DingTalkServer {
 
 	callsTo(path) {
 		return this.calls.filter((call) => call.path === path);
+	}
+
+	/** Read-status queries for one key (both status APIs). */
+	statusQueriesFor(key) {
+		return this.calls.filter((call) => call.statusKey === key);
 	}
 
 	takeFault(path) {
@@ -174,6 +231,7 @@ class DingTalkServer {
 		const raw = await readBody(req);
 		const call = {
 			host,
+			method: req.method,
 			path: url.pathname,
 			at: Date.now(),
 			status: 0,
@@ -185,6 +243,7 @@ class DingTalkServer {
 		if (this.record) this.calls.push(call);
 		const send = (status, payload, contentType = 'application/json') => {
 			call.status = status;
+			call.code = typeof payload === 'object' ? (payload.code ?? payload.errcode) : undefined;
 			const text = typeof payload === 'string' ? payload : JSON.stringify(payload);
 			res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(text) });
 			res.end(text);
@@ -196,11 +255,17 @@ class DingTalkServer {
 
 		const parsed = parseBody(raw, req.headers['content-type']);
 		call.body = parsed.value;
+		call.formBody = /application\/x-www-form-urlencoded/i.test(req.headers['content-type'] ?? '');
+		// The answer is computed (a recall happens) whatever the fault; a lost answer then never reaches the caller.
+		const answer = fault === 'lostAnswer' ? () => (call.status = -1, req.socket.destroy())
+			: fault === 'lostAnswerTimeout' ? () => (call.status = -2)
+			: send;
+		call.fault = fault;
 		try {
-			if (host === 'api') this.handleApi(url, parsed, call, send, fault);
-			else this.handleOapi(url, parsed, call, send, fault);
+			if (host === 'api') this.handleApi(url, parsed, call, answer, fault);
+			else this.handleOapi(url, parsed, call, answer, fault);
 		} catch (error) {
-			send(500, { code: 'system.error', message: String(error), requestid: randomUUID() });
+			answer(500, { code: 'system.error', message: String(error), requestid: randomUUID() });
 		}
 	}
 
@@ -221,7 +286,11 @@ class DingTalkServer {
 				send(200, '', 'application/json');
 				return true;
 			case 'ban':
-				send(200, { status: 1111, wait: 1, message: 'ip banned' });
+				send(200, { status: 1111, wait: this.banWaitSeconds, source: 'x5', punish: 'deny', uuid: randomUUID() });
+				return true;
+			case 'busy200':
+				// Recorded: DingTalk's api host says "busy" with HTTP 200 and a body that has only a code.
+				send(200, { code: 'system.busy', message: 'system.busy', requestid: randomUUID() });
 				return true;
 			case '429':
 				send(429, { code: 'system.busy', message: 'System busy', requestid: randomUUID() });
@@ -241,7 +310,12 @@ class DingTalkServer {
 			case 'tokenExpired':
 				this.expireAllTokens();
 				return false;
+			case 'lostAnswer':
+			case 'lostAnswerTimeout':
+			case 'silent':
+				return false;
 			default:
+				if (fault.startsWith('failedReason:')) return false;
 				throw new Error(`unknown fault ${fault}`);
 		}
 	}
@@ -293,127 +367,208 @@ class DingTalkServer {
 
 	handleApi(url, parsed, call, send, fault) {
 		const requestid = randomUUID();
-		const apiError = (status, code, message) => send(status, { code, message, requestid });
-		if (!parsed.ok) return apiError(400, 'MissingBody', 'The request body must be JSON');
+		const apiError = (status, code, message, extra = {}) => send(status, { code, message, requestid, ...extra });
+		const route = `${call.method} ${url.pathname}`;
+		// Recorded: a form body (or none that parses) where JSON belongs.
+		if (!parsed.ok || (call.formBody && call.method === 'POST')) return apiError(400, 'Missingbody', 'body is mandatory for this action');
 		const body = parsed.value ?? {};
 
-		if (url.pathname === PATHS.accessToken) {
+		if (route === `POST ${PATHS.accessToken}`) {
 			if (this.apps.get(body.appKey) === undefined || this.apps.get(body.appKey) !== body.appSecret) {
 				return apiError(400, 'invalidClientIdOrSecret', '无效的clientId或者clientSecret');
 			}
 			return send(200, { accessToken: this.issueToken(body.appKey, true), expireIn: TOKEN_LIFETIME_SECONDS });
 		}
-		if (url.pathname === PATHS.corpAccessToken) {
+		if (route === `POST ${PATHS.corpAccessToken}`) {
 			const suite = this.suites.get(body.suiteKey);
-			if (!suite || suite.suiteSecret !== body.suiteSecret) return apiError(400, 'invalidSuiteKey', 'suiteKey或suiteSecret错误');
+			if (!suite || suite.suiteSecret !== body.suiteSecret) return apiError(400, 'invalidSuiteKey', 'suitekey不合法');
 			if (suite.suiteTicket !== body.suiteTicket) return apiError(400, 'invalidSuiteTicket', 'suiteTicket无效');
 			if (!suite.corps.includes(body.authCorpId)) return apiError(400, 'invalidAuthInfo', '企业未授权');
 			return send(200, { accessToken: this.issueToken(`${body.suiteKey}/${body.authCorpId}`, false), expireIn: TOKEN_LIFETIME_SECONDS });
 		}
 
-		if (url.searchParams.has('access_token') && !call.headerToken) {
-			return apiError(400, 'AuthenticationFailed.MissingParameter', 'x-acs-dingtalk-access-token is missing');
+		const handlers = {
+			[`POST ${PATHS.batchRecall}`]: () => this.recall('oto', body, call, send, apiError, fault),
+			[`POST ${PATHS.groupRecall}`]: () => this.recall('group', body, call, send, apiError, fault),
+			[`POST ${PATHS.privateChatRecall}`]: () => this.recall('privateChat', body, call, send, apiError, fault),
+			[`POST ${PATHS.batchSend}`]: () => this.send('oto', body, send, apiError),
+			[`POST ${PATHS.groupSend}`]: () => this.send('group', body, send, apiError),
+			[`POST ${PATHS.privateChatSend}`]: () => this.send('privateChat', body, send, apiError),
+			[`GET ${PATHS.readStatus}`]: () =>
+				this.readStatus({ robotCode: url.searchParams.get('robotCode'), processQueryKey: url.searchParams.get('processQueryKey') }, 'oto', call, send, apiError),
+			[`POST ${PATHS.groupQuery}`]: () => this.readStatus(body, 'group', call, send, apiError),
+		};
+		const handler = this.unroutedPaths.has(url.pathname) ? undefined : handlers[route];
+		if (!handler) return apiError(404, 'InvalidAction.NotFound', 'Specified api is not found, please check your url and method.');
+
+		if (!call.headerToken) {
+			return apiError(400, 'AuthenticationFailed.MissingParameter', '缺少参数：x-acs-dingtalk-access-token');
 		}
 		const token = this.checkToken(call.headerToken);
-		if (token === 'missing') return apiError(400, 'AuthenticationFailed.MissingParameter', 'x-acs-dingtalk-access-token is missing');
 		if (typeof token === 'string') return apiError(400, 'InvalidAuthentication', '不合法的access_token');
 		if (this.throttled(token.owner, url.pathname)) {
 			return apiError(403, 'Forbidden.AccessDenied.QpsLimitForAppkeyAndApi', '调用该接口的QPS超过限制');
 		}
-		if (!this.permissions.ipAllowed) return apiError(403, 'Forbidden.AccessDenied.IpNotInWhiteList', 'ip not in white list');
-
-		if (url.pathname === PATHS.batchRecall) {
-			token.recallCalls++;
-			if (!this.permissions.robot) {
-				return apiError(403, 'Forbidden.AccessDenied.AccessTokenPermissionDenied', '没有调用该接口的权限，接口权限申请参考：qyapi_robot_sendmsg');
-			}
-			return this.batchRecall(body, call, send, apiError);
+		if (!this.permissions.ipAllowed) {
+			return apiError(403, 'Forbidden.AccessDenied.IpNotInWhiteList', '访问ip不在白名单之中，request ip=127.0.0.1 appKey(ding-app-key)');
 		}
-		if (url.pathname === PATHS.batchSend) {
-			if (!this.robots.has(body.robotCode)) return apiError(400, 'invalidParameter.robotCode', 'robot not exist');
+		if (!this.permissions.robot) {
+			return apiError(403, 'Forbidden.AccessDenied.AccessTokenPermissionDenied', '没有调用该接口的权限，接口权限申请参考：qyapi_robot_sendmsg');
+		}
+		if (url.pathname.endsWith('ecall')) token.recallCalls++;
+		return handler();
+	}
+
+	/** The conversation a group or private-chat call names, or the refusal DingTalk gives for it. */
+	conversationFor(chat, body, apiError) {
+		const id = body.openConversationId;
+		if (typeof id !== 'string' || id === '') return { refused: apiError(400, 'miss.openConversationId', 'openConversationId is missing') };
+		const conversation = this.conversations.get(id);
+		if (!conversation || conversation.kind !== chat) return { refused: apiError(400, 'invalid.openConversationId', `invalid openConversationId: ${id}`) };
+		if (conversation.stopped) return { refused: apiError(400, 'bot.stopped', 'the robot is stopped in this conversation') };
+		if (!conversation.robots.has(body.robotCode)) {
+			return { refused: apiError(400, 'invalid.openConversationId', `robot ${body.robotCode} is not in conversation ${id}`) };
+		}
+		return { conversation };
+	}
+
+	send(chat, body, send, apiError) {
+		if (!this.robots.has(body.robotCode)) return apiError(400, 'invalidParameter.robotCode', 'robot not exist');
+		if (chat === 'oto') {
 			return send(200, { processQueryKey: this.sendRobotMessage(body.robotCode), invalidStaffIdList: [], flowControlledStaffIdList: [] });
 		}
-		return apiError(404, 'InvalidAction.NotFound', `Specified api is not found: ${url.pathname}`);
+		const { refused } = this.conversationFor(chat, body, apiError);
+		if (refused !== undefined) return refused;
+		return send(200, { processQueryKey: this.sendChatMessage(body.robotCode, body.openConversationId) });
+	}
+
+	/** A message of this chat kind (and conversation), or the reason DingTalk refuses its key. */
+	messageFor(chat, key, robotCode, openConversationId) {
+		const message = this.robotMessages.get(key);
+		if (!message || message.chat !== chat || (chat !== 'oto' && message.openConversationId !== openConversationId)) {
+			return { reason: ['invalid.processQueryKey', 'processQueryKey is invalid'] };
+		}
+		if (message.robotCode !== robotCode) return { foreign: true, message };
+		if (Date.now() - message.sentAt > DAY_MS) {
+			return { reason: chat === 'oto' ? ['robot.processQueryKey.expired', 'processQueryKey expired'] : ['processQueryKey.expireTime', 'processQueryKey expired'] };
+		}
+		return { message };
 	}
 
 	/**
-	 * Robot one-on-one batch recall. `batchMode`:
+	 * Robot batch recall (one-on-one, group, private chat). `batchMode`:
 	 * - `strict`: one unknown or expired key refuses the whole call (400 invalid.processQueryKey or
 	 *   robot.processQueryKey.expired), as DingTalk may do;
 	 * - `lenient`: such keys come back in `failedResult`;
 	 * - `notRevoke`: any key not recalled makes it a 400 notRevoke.all.messages that still carries
-	 *   `successResult` and `failedResult`.
+	 *   `successResult` and `failedResult`;
+	 * - `notRevokeBare`: the same 400 with no per-key results, though the other keys were recalled.
 	 * Another robot's key always refuses the call (400 not.allowed.robotCode); an already recalled
-	 * message is always a `failedResult` entry.
+	 * message is always a `failedResult` entry. A group or private chat that is missing, unknown or whose
+	 * robot was stopped refuses the call as a whole.
 	 */
-	batchRecall(body, call, send, apiError) {
+	recall(chat, body, call, send, apiError, fault) {
 		const { robotCode, processQueryKeys: keys } = body;
 		if (typeof robotCode !== 'string' || robotCode === '') return apiError(400, 'invalidParameter.param.invalid', 'robotCode is empty');
 		if (!this.robots.has(robotCode)) return apiError(400, 'invalidParameter.robotCode', 'robot not exist');
+		if (chat !== 'oto') {
+			const { refused } = this.conversationFor(chat, body, apiError);
+			if (refused !== undefined) return refused;
+		}
 		if (!Array.isArray(keys) || keys.length === 0) return apiError(400, 'invalidParameter.param.invalid', 'processQueryKeys is empty');
 		if (keys.length > 20) return apiError(400, 'invalidParameter.processQueryKeys.overMax', 'processQueryKeys over max 20');
 		if (keys.some((key) => typeof key !== 'string' || key.trim() === '')) {
 			return apiError(400, 'invalidParameter.processQueryKey.missing', 'processQueryKey is missing');
 		}
 
-		const now = Date.now();
+		const failedReason = fault?.startsWith('failedReason:') ? fault.slice('failedReason:'.length) : undefined;
 		const failedResult = {};
 		const toRecall = [];
 		for (const key of keys) {
-			const message = this.robotMessages.get(key);
-			if (message && message.robotCode !== robotCode) {
-				return apiError(400, 'not.allowed.robotCode', `message ${key} was not sent by ${robotCode}`);
-			}
-			let reason;
-			if (!message) reason = ['invalid.processQueryKey', 'processQueryKey is invalid'];
-			else if (now - message.sentAt > DAY_MS) reason = ['robot.processQueryKey.expired', 'processQueryKey expired'];
+			const { message, reason, foreign } = this.messageFor(chat, key, robotCode, body.openConversationId);
+			if (foreign) return apiError(400, 'not.allowed.robotCode', `message ${key} was not sent by ${robotCode}`);
 			if (reason && this.batchMode === 'strict') return apiError(400, reason[0], `${reason[1]}: ${key}`);
 			if (reason) failedResult[key] = reason[0];
 			else if (message.recalled) failedResult[key] = 'message.already.recalled';
+			else if (failedReason) failedResult[key] = failedReason;
 			else toRecall.push(message);
 		}
 		for (const message of toRecall) message.recalled = true;
 		call.recalledKeys = keys.filter((key) => toRecall.includes(this.robotMessages.get(key)));
 		const successResult = keys.filter((key) => !(key in failedResult));
 		const requestid = randomUUID();
-		if (this.batchMode === 'notRevoke' && Object.keys(failedResult).length) {
-			return send(400, { code: 'notRevoke.all.messages', message: 'Not all messages were recalled', requestid, successResult, failedResult });
+		if (this.batchMode.startsWith('notRevoke') && Object.keys(failedResult).length) {
+			const perKey = this.batchMode === 'notRevoke' ? { successResult, failedResult } : {};
+			if (this.batchMode === 'notRevoke' && !fault?.startsWith('lostAnswer')) call.reportedKeys = successResult;
+			return send(400, { code: 'notRevoke.all.messages', message: 'Not all messages were recalled', requestid, ...perKey });
 		}
+		if (fault === 'silent') return send(200, { requestid });
+		// The keys the answer names as recalled, where the answer is not lost on its way.
+		if (!fault?.startsWith('lostAnswer')) call.reportedKeys = successResult;
 		return send(200, { successResult: [...new Set(successResult)], failedResult, requestid });
 	}
 
-	handleOapi(url, parsed, call, send) {
-		const request_id = randomUUID().replace(/-/g, '');
-		const oapiError = (errcode, errmsg, extra = {}) => send(200, { errcode, errmsg, request_id, ...extra });
-		const token = this.checkToken(call.queryToken);
-		if (token === 'missing') {
-			return oapiError(88, 'ding talk error[subcode=40000,submsg=access_token is blank]', { sub_code: '40000', sub_msg: 'access_token is blank' });
+	/** Read status of one robot message: one-on-one (GET readStatus) or group (POST groupMessages/query). */
+	readStatus(query, chat, call, send, apiError) {
+		const { robotCode, processQueryKey } = query;
+		call.statusKey = processQueryKey;
+		call.statusRobot = robotCode;
+		if (!this.robots.has(robotCode)) return apiError(400, 'invalidParameter.robotCode', 'robot not exist');
+		if (chat === 'group') {
+			const { refused } = this.conversationFor(chat, query, apiError);
+			if (refused !== undefined) return refused;
 		}
-		if (token === 'invalid') return oapiError(40014, '不合法的access_token');
-		if (token === 'expired') return oapiError(42001, 'access_token超时');
-		if (this.throttled(token.owner, url.pathname)) return oapiError(90018, '用户调用该接口的QPS超过限制');
+		if (typeof processQueryKey !== 'string' || processQueryKey === '') {
+			return apiError(400, 'invalidParameter.processQueryKey.missing', 'processQueryKey is missing');
+		}
+		const { message, reason, foreign } = this.messageFor(chat, processQueryKey, robotCode, query.openConversationId);
+		if (foreign) return apiError(400, 'not.allowed.robotCode', `message was not sent by ${robotCode}`);
+		if (reason) return apiError(400, reason[0], reason[1]);
+		const sendStatus = message.recalled ? 'RECALLED' : 'SUCCESS';
+		if (chat === 'group') return send(200, { sendStatus, readUserIds: [], hasMore: false });
+		return send(200, { sendStatus, messageReadInfoList: [{ name: '张三', userId: 'manager01', readStatus: 'UNREAD', readTimestamp: 0 }] });
+	}
+
+	handleOapi(url, parsed, call, send, fault) {
+		const request_id = Math.random().toString(36).slice(2, 15);
+		const oapiError = (errcode, errmsg, extra = {}) => send(200, { errcode, errmsg, request_id, ...extra });
+		const topapi = url.pathname.startsWith('/topapi/');
+		/** `/topapi/` wraps the real code as errcode 88 with a string sub_code (or, in some answers, only inside errmsg). */
+		const wrapped = (subCode, subMsg, { errmsgOnly = false } = {}) =>
+			oapiError(88, `ding talk error[subcode=${subCode},submsg=${subMsg}]`, errmsgOnly ? {} : { sub_code: String(subCode), sub_msg: subMsg });
+		// Recorded: the token in the query (SDKs) or in a form body.
+		const token = this.checkToken(call.queryToken ?? (call.formBody ? parsed.value?.access_token : undefined));
+		if (token === 'missing') return wrapped(40000, 'access_token is blank');
+		if (typeof token === 'string') return topapi ? wrapped(40014, '不合法的access_token') : oapiError(40014, '不合法的access_token');
+		const handlers = {
+			[PATHS.workNotificationRecall]: () => this.recallWorkNotification(parsed.value ?? {}, oapiError),
+			[PATHS.workNotificationSend]: () => oapiError(0, 'ok', { task_id: this.sendWorkNotification((parsed.value ?? {}).agent_id) }),
+		};
+		const handler = call.method === 'POST' ? handlers[url.pathname] : undefined;
+		if (!handler) return oapiError(22, `Invalid method[${url.pathname.replace(/^\//, '').replace(/\//g, '.')}]`);
+		if (this.throttled(token.owner, url.pathname)) {
+			return this.oapiThrottleShape === 'errmsgOnly'
+				? wrapped(90002, '当前所有钉钉应用调用该接口次数过多，请稍后重试', { errmsgOnly: true })
+				: wrapped(90018, '当前应用调用该接口的QPS超过限制');
+		}
 		if (!this.permissions.ipAllowed) return oapiError(60020, '访问ip不在白名单之中');
 		if (!parsed.ok) return oapiError(400002, '无效的参数');
-		const body = parsed.value ?? {};
+		if (url.pathname === PATHS.workNotificationRecall) token.recallCalls++;
+		return handler();
+	}
 
-		if (url.pathname === PATHS.workNotificationRecall) {
-			token.recallCalls++;
-			const agentId = String(body.agent_id ?? '');
-			const taskId = Number(body.msg_task_id);
-			const notification = this.notifications.get(taskId);
-			if (!/^\d+$/.test(agentId) || !/^\d+$/.test(String(body.msg_task_id ?? ''))) {
-				return oapiError(400002, 'Invalid agentId or taskId');
-			}
-			if (!notification || notification.agentId !== agentId || notification.recalled) {
-				return oapiError(400002, 'Invalid agentId or taskId');
-			}
-			notification.recalled = true;
-			return oapiError(0, 'ok');
+	recallWorkNotification(body, oapiError) {
+		const agentId = String(body.agent_id ?? '');
+		const taskId = Number(body.msg_task_id);
+		const notification = this.notifications.get(taskId);
+		if (!/^\d+$/.test(agentId) || !/^\d+$/.test(String(body.msg_task_id ?? ''))) {
+			return oapiError(400002, 'Invalid agentId or taskId');
 		}
-		if (url.pathname === PATHS.workNotificationSend) {
-			return oapiError(0, 'ok', { task_id: this.sendWorkNotification(body.agent_id) });
+		if (!notification || notification.agentId !== agentId || notification.recalled) {
+			return oapiError(400002, 'Invalid agentId or taskId');
 		}
-		return send(404, '<html><body>404 Not Found</body></html>', 'text/html');
+		notification.recalled = true;
+		return oapiError(0, 'ok');
 	}
 }
 

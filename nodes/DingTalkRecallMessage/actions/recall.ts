@@ -11,7 +11,7 @@ import { configurationHint } from '../transport/errors';
 /** One key (or task id) as the user gave it: where it came from, and either what to recall or why it cannot be. */
 export interface KeyRequest {
 	itemIndex: number;
-	/** Calls are pooled per robotCode / agentId. */
+	/** Calls are pooled per robotCode (and openConversationId) or agentId: the pool's values, as JSON. */
 	pool?: string;
 	value?: string;
 	/** Set when the input is not valid: the key goes to Failed as `invalidInput`. */
@@ -30,20 +30,30 @@ export class ConfigurationError extends Error {
 export interface PoolSettings {
 	batchSize: number;
 	concurrency: number;
+	/** Ask DingTalk's read status for keys whose outcome is unclear (where it has one). */
+	checkUnclear: boolean;
 }
 
-/** How an operation reads its two per-item parameters: the pool (robotCode / agentId) and the values to recall. */
+/** A per-item parameter that names a pool: keys are sent together only where all of these agree. */
+export interface PoolParameter {
+	name: string;
+	/** The output field that shows it. */
+	field: string;
+	parse: (value: unknown) => SingleValue;
+	/** How it is shown in the output item (an agentId is a number). */
+	display?: (value: string) => string | number;
+}
+
+/** How an operation reads its per-item parameters: the pool (robotCode …, agentId) and the values to recall. */
 export interface KeyParameters {
 	operation: string;
-	poolParameter: string;
+	pool: PoolParameter[];
 	valueParameter: string;
-	/** The output fields that show the value and the pool. */
+	/** The output field that shows the value. */
 	valueField: string;
-	poolField: string;
-	parsePool: (value: unknown) => SingleValue;
 	parseValues: (value: unknown) => ParsedList;
 	emptyProblem: string;
-	/** How a value or pool is shown in the output item (work notification IDs are numbers). */
+	/** How a value is shown in the output item (work notification IDs are numbers). */
 	display: (value: string) => string | number;
 }
 
@@ -78,31 +88,35 @@ export function collectKeyRequests(
 	items: INodeExecutionData[],
 	parameters: KeyParameters,
 ): KeyRequest[] {
-	const { operation, valueField, poolField, display } = parameters;
+	const { operation, valueField, display } = parameters;
 	const requests: KeyRequest[] = [];
-	const readPool = parameterReader(context, items, parameters.poolParameter);
+	const readPool = parameters.pool.map((pool) => ({ ...pool, read: parameterReader(context, items, pool.name) }));
 	const readValues = parameterReader(context, items, parameters.valueParameter);
+	const blankPool = Object.fromEntries(parameters.pool.map(({ field }) => [field, '']));
 	for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
-		let poolValue: unknown;
+		let poolValues: SingleValue[];
 		let values: unknown;
 		try {
-			poolValue = readPool(itemIndex);
+			poolValues = readPool.map(({ read, parse }) => parse(read(itemIndex)));
 			values = readValues(itemIndex);
 		} catch (error) {
 			requests.push({
 				itemIndex,
 				problem: `its parameters could not be read (${(error as Error).message})`,
-				fields: { operation, [valueField]: '', [poolField]: '' },
+				fields: { operation, [valueField]: '', ...blankPool },
 			});
 			continue;
 		}
-		const { value: pool, problem: poolProblem } = parameters.parsePool(poolValue);
+		const poolProblem = poolValues.find(({ problem }) => problem)?.problem;
+		const pool = poolProblem ? undefined : JSON.stringify(poolValues.map(({ value }) => value));
+		const poolFields = Object.fromEntries(
+			readPool.map(({ field, display: show = String }, index) => {
+				const value = poolValues[index].value;
+				return [field, value === undefined ? '' : show(value)];
+			}),
+		);
+		const fields = (value: string) => ({ operation, [valueField]: value === '' ? '' : display(value), ...poolFields });
 		const parsed = parameters.parseValues(values);
-		const fields = (value: string) => ({
-			operation,
-			[valueField]: value === '' ? '' : display(value),
-			[poolField]: pool === undefined ? '' : display(pool),
-		});
 		for (const value of parsed.values) {
 			requests.push({ itemIndex, pool, value, problem: poolProblem, fields: fields(value) });
 		}
@@ -139,7 +153,8 @@ export async function recallPooled(
 	context: IExecuteFunctions,
 	requests: readonly KeyRequest[],
 	settings: PoolSettings,
-	recallBatch: (pool: string, values: string[]) => Promise<Map<string, RecallOutcome>>,
+	/** Recalls one batch of a pool: `pool` holds the pool parameters' values, in the operation's order. */
+	recallBatch: (pool: string[], values: string[]) => Promise<Map<string, RecallOutcome>>,
 ): Promise<INodeExecutionData[][]> {
 	const valid = requests.filter((request) => !request.problem) as Array<Required<Omit<KeyRequest, 'problem'>>>;
 	const outcomes = new Map<string, Map<string, RecallOutcome>>();
@@ -155,7 +170,7 @@ export async function recallPooled(
 		settings.concurrency,
 		async ({ pool, values }) => {
 			try {
-				const batchOutcomes = await recallBatch(pool, values);
+				const batchOutcomes = await recallBatch(JSON.parse(pool) as string[], values);
 				const poolOutcomes = outcomes.get(pool)!;
 				for (const [value, outcome] of batchOutcomes) poolOutcomes.set(value, outcome);
 			} catch (error) {

@@ -62,17 +62,15 @@ export async function execute(
 ): Promise<INodeExecutionData[][]> {
 	const requests = collectKeyRequests(this, items, {
 		operation: OPERATION,
-		poolParameter: 'agentId',
+		pool: [{ name: 'agentId', field: 'agentId', parse: parseAgentId, display: idForOutput }],
 		valueParameter: 'msgTaskId',
-		poolField: 'agentId',
 		valueField: 'msgTaskId',
-		parsePool: parseAgentId,
 		parseValues: parseMsgTaskIds,
 		emptyProblem: 'msgTaskId is empty: give the task_id of the notification to recall',
 		display: idForOutput,
 	});
 	// DingTalk recalls one notification per call.
-	return await recallPooled(this, requests, { ...settings, batchSize: 1 }, async (agentId, [taskId]) =>
+	return await recallPooled(this, requests, { ...settings, batchSize: 1 }, async ([agentId], [taskId]) =>
 		new Map([[taskId, await recallOne(client, agentId, taskId)]]),
 	);
 }

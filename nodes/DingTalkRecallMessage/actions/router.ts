@@ -3,7 +3,9 @@ import { NodeApiError } from 'n8n-workflow';
 
 import { toToolOutput } from '../helpers/results';
 import { CREDENTIAL_TYPE, DingTalkClient } from '../transport';
+import * as recallRobotGroupMessages from './recallRobotGroupMessages.operation';
 import * as recallRobotOneOnOneMessages from './recallRobotOneOnOneMessages.operation';
+import * as recallRobotPrivateChatMessages from './recallRobotPrivateChatMessages.operation';
 import * as recallWorkNotification from './recallWorkNotification.operation';
 
 /** The defaults of the node's Options, as its description shows them. */
@@ -13,10 +15,13 @@ const DEFAULT_OPTIONS = {
 	maxRetries: 3,
 	retryDelay: 500,
 	timeout: 10000,
+	checkUnclear: true,
 };
 
 const operations = {
 	[recallRobotOneOnOneMessages.OPERATION]: recallRobotOneOnOneMessages.execute,
+	[recallRobotGroupMessages.OPERATION]: recallRobotGroupMessages.execute,
+	[recallRobotPrivateChatMessages.OPERATION]: recallRobotPrivateChatMessages.execute,
 	[recallWorkNotification.OPERATION]: recallWorkNotification.execute,
 };
 
@@ -55,6 +60,7 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 	const settings = {
 		batchSize: clamp(options.batchSize, DEFAULT_OPTIONS.batchSize, 1, 20),
 		concurrency: clamp(options.concurrency, DEFAULT_OPTIONS.concurrency, 1, 20),
+		checkUnclear: options.checkUnclear ?? DEFAULT_OPTIONS.checkUnclear,
 	};
 	const outputs = await operations[operation].call(this, items, client, settings);
 	return runsAsTool(this.getNode()) ? toToolOutput(outputs) : outputs;

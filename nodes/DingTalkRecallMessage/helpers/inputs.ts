@@ -119,12 +119,26 @@ export function parseAgentId(value: unknown): SingleValue {
 	return { value: values[0] };
 }
 
+/** One non-empty text per item, such as a robotCode. */
+function parseSingleText(name: string, emptyProblem: string, value: unknown): SingleValue {
+	if (typeof value !== 'string' && typeof value !== 'number') {
+		return { problem: `${name} must be text, but it is ${describeType(value)}` };
+	}
+	const text = String(value).trim();
+	if (!text) return { problem: emptyProblem };
+	return { value: text };
+}
+
 /** `robotCode`: one non-empty text per item. */
 export function parseRobotCode(value: unknown): SingleValue {
-	if (typeof value !== 'string' && typeof value !== 'number') {
-		return { problem: `robotCode must be text, but it is ${describeType(value)}` };
-	}
-	const robotCode = String(value).trim();
-	if (!robotCode) return { problem: 'robotCode is empty: give the code of the robot that sent the messages' };
-	return { value: robotCode };
+	return parseSingleText('robotCode', 'robotCode is empty: give the code of the robot that sent the messages', value);
+}
+
+/** `openConversationId`: the group or private chat, one non-empty text per item. */
+export function parseOpenConversationId(value: unknown): SingleValue {
+	return parseSingleText(
+		'openConversationId',
+		'openConversationId is empty: give the openConversationId of the chat the messages were sent to',
+		value,
+	);
 }

@@ -1,19 +1,33 @@
 import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
 
 import type { Answer } from '../transport/errors';
-import { explainCode } from '../transport/errors';
+import { explainCode, isInternalFailure, isKeyCode } from '../transport/errors';
 
 /** What happened to one key (or one work notification). */
 export interface RecallOutcome {
 	recalled: boolean;
+	/** The recall was confirmed by DingTalk's read status (an earlier run, or a call whose answer was lost). */
+	alreadyRecalled?: boolean;
 	errorCode?: string;
 	errorMessage?: string;
 	requestId?: string;
+	/** Not shown recalled, but DingTalk may have recalled it: worth asking its read status. Not an output field. */
+	unclear?: boolean;
+	/** DingTalk said it failed internally on this key: worth a repeat. Not an output field. */
+	passingFault?: boolean;
 }
 
 export function recalled(requestId?: string): RecallOutcome {
 	return { recalled: true, requestId };
 }
+
+/** DingTalk's read status shows the message recalled. */
+export function confirmedRecalled(requestId?: string): RecallOutcome {
+	return { recalled: true, alreadyRecalled: true, requestId };
+}
+
+/** Answers after which nobody can tell whether DingTalk recalled the message. */
+const UNCLEAR_CODES = new Set(['notReported', 'notRevoke.all.messages']);
 
 export function notRecalled(errorCode: string, errorMessage: string, requestId?: string): RecallOutcome {
 	return { recalled: false, errorCode: errorCode || 'unknown', errorMessage, requestId };
@@ -32,7 +46,18 @@ export function outcomeOfFailedAnswer(answer: Answer): RecallOutcome {
 	const message = explanation
 		? explanation
 		: `DingTalk did not recall the message: ${answer.message || answer.code}.`;
-	return notRecalled(answer.code, message, answer.requestId);
+	const outcome = notRecalled(answer.code, message, answer.requestId);
+	if (answer.kind === 'transient' || UNCLEAR_CODES.has(answer.code)) outcome.unclear = true;
+	return outcome;
+}
+
+/** One key's `failedResult` reason: a documented key code is final; DingTalk's internal failure is repeated; any other reason is unclear. */
+export function outcomeOfFailedReason(reason: string, requestId?: string): RecallOutcome {
+	const outcome = notRecalled(reason, explainCode(reason, `DingTalk could not recall this message: ${reason}.`), requestId);
+	if (isKeyCode(reason)) return outcome;
+	outcome.unclear = true;
+	if (isInternalFailure(reason)) outcome.passingFault = true;
+	return outcome;
 }
 
 /**
@@ -57,10 +82,9 @@ export function outcomesOfBatchAnswer(
 		if (succeeded.has(key)) {
 			outcomes.set(key, recalled(requestId));
 		} else if (Object.prototype.hasOwnProperty.call(failed, key)) {
-			const reason = String(failed[key] ?? '').trim() || 'failed';
-			outcomes.set(key, notRecalled(reason, explainCode(reason, `DingTalk could not recall this message: ${reason}.`), requestId));
+			outcomes.set(key, outcomeOfFailedReason(String(failed[key] ?? '').trim() || 'failed', requestId));
 		} else {
-			outcomes.set(key, notRecalled('notReported', explainCode('notReported', ''), requestId));
+			outcomes.set(key, { ...notRecalled('notReported', explainCode('notReported', ''), requestId), unclear: true });
 		}
 	}
 	return outcomes;
@@ -69,6 +93,7 @@ export function outcomesOfBatchAnswer(
 /** One output item: the key's identifying fields, its outcome, and the input item it came from. */
 export function outputItem(fields: IDataObject, outcome: RecallOutcome, itemIndex: number): INodeExecutionData {
 	const json: IDataObject = { ...fields, recalled: outcome.recalled };
+	if (outcome.alreadyRecalled) json.alreadyRecalled = true;
 	if (!outcome.recalled) {
 		json.errorCode = outcome.errorCode;
 		json.errorMessage = outcome.errorMessage;

@@ -25,9 +25,17 @@ export interface Answer {
 	waitSeconds?: number;
 }
 
-const TOKEN_ERRCODES = new Set([40001, 40014, 41001, 42001]);
+const TOKEN_ERRCODES = new Set([40000, 40001, 40014, 41001, 42001]);
 const THROTTLE_ERRCODES = new Set([90018, 90002]);
-const CONFIGURATION_ERRCODES = new Set([60011, 60020]);
+
+/**
+ * Fields that make a 2xx body a real answer of one of the APIs the node calls. DingTalk also answers
+ * HTTP 200 with only `{code, message, requestid}` (recorded: `system.busy`): that is an error answer.
+ */
+const RESULT_FIELDS = ['successResult', 'failedResult', 'sendStatus', 'processQueryKey', 'accessToken'];
+
+const BASE_URL_HINT =
+	"Check the DingTalk API credential's Environment; for Custom, API Base URL must be DingTalk's new-style API host (such as https://api.dingtalk.com) and OAPI Base URL its old-style host (such as https://oapi.dingtalk.com), each without a path.";
 
 /** Codes of the `api` host that mean the app or node is set up wrongly, with what to do about it. */
 const CONFIGURATION_HINTS: Record<string, string> = {
@@ -43,6 +51,9 @@ const CONFIGURATION_HINTS: Record<string, string> = {
 		'The DingTalk app lacks the permission for this API. Grant it in the developer console (the app → Permissions), then run again.',
 	'60020':
 		"DingTalk refused n8n's IP address. Add the public IP of your n8n server to the app's IP allow-list.",
+	'InvalidAction.NotFound': `DingTalk does not know this API at the credential's API Base URL. ${BASE_URL_HINT}`,
+	'22': `DingTalk does not know this method at the credential's OAPI Base URL. ${BASE_URL_HINT}`,
+	Missingbody: `DingTalk received the call without its JSON body: a proxy between n8n and DingTalk may change requests. ${BASE_URL_HINT}`,
 	accessTokenUnavailable:
 		"Check the DingTalk API credential: its keys, its Environment (China or Global) and, for Custom, its base URLs. Use the credential's Test button to see DingTalk's own answer.",
 };
@@ -53,19 +64,27 @@ const CODE_EXPLANATIONS: Record<string, string> = {
 		'DingTalk does not know this processQueryKey. Check that it is the processQueryKey the robot batchSend call returned.',
 	'robot.processQueryKey.expired':
 		'The message is older than 24 hours; DingTalk no longer lets it be recalled.',
+	'processQueryKey.expireTime': 'The message is older than 24 hours; DingTalk no longer lets it be recalled.',
+	'invalid.openConversationId':
+		'DingTalk does not know this openConversationId for this robot. Check that it is the conversation the message was sent to, and that the robot is still in it.',
+	'miss.openConversationId': 'DingTalk says the openConversationId is missing. Give the openConversationId of the chat the message was sent to.',
+	'bot.stopped':
+		'The robot is stopped in this conversation. Start it again in the chat (or the developer console), then run again.',
 	'invalidParameter.processQueryKey.missing': 'DingTalk says the processQueryKey is missing or empty.',
 	'not.allowed.robotCode':
 		'This message was not sent by the given robot. Use the robotCode of the robot that sent it.',
-	'notRevoke.all.messages': 'DingTalk could not recall this message.',
+	'notRevoke.all.messages': 'DingTalk could not recall this message, and its read status did not show it recalled.',
 	'400002':
 		'DingTalk does not know this agentId and msgTaskId pair, or the notification is older than 24 hours. Check both IDs.',
-	timeout: 'DingTalk did not answer in time, even after retries. The message may or may not have been recalled.',
+	timeout:
+		'DingTalk did not answer in time, even after retries, and its read status did not show the message recalled (or could not be asked).',
 	network:
-		'The connection to DingTalk failed, even after retries. The message may or may not have been recalled.',
+		'The connection to DingTalk failed, even after retries, and its read status did not show the message recalled (or could not be asked).',
 	invalidResponse:
 		'DingTalk answered with something that is not its usual JSON (an HTML page, an empty body, a proxy error), even after retries.',
 	'system.error': 'DingTalk had an internal error, even after retries. Try again later.',
-	notReported: 'DingTalk answered the call but did not say whether this message was recalled. Check its read status.',
+	notReported:
+		'DingTalk answered the call but did not say whether this message was recalled, and its read status did not show it recalled (or could not be asked).',
 	invalidInput: 'The input for this item is not valid.',
 };
 
@@ -77,13 +96,46 @@ export function configurationHint(code: string): string | undefined {
 	return CONFIGURATION_HINTS[code];
 }
 
+/**
+ * Codes with which DingTalk refuses one key for a reason of its own: final, never worth a repeat or a
+ * read-status check. Any other reason a `failedResult` gives leaves the key's fate unclear.
+ */
+const KEY_CODES = new Set([
+	'invalid.processQueryKey',
+	'robot.processQueryKey.expired',
+	'processQueryKey.expireTime',
+	'not.allowed.robotCode',
+	'invalidParameter.processQueryKey.missing',
+]);
+
+export function isKeyCode(code: string): boolean {
+	return KEY_CODES.has(code);
+}
+
+/** Codes with which DingTalk refuses a whole group or private chat: that pool's keys fail, the others go on. */
+const CONVERSATION_CODES = new Set(['invalid.openConversationId', 'miss.openConversationId', 'bot.stopped']);
+
+export function isConversationCode(code: string): boolean {
+	return CONVERSATION_CODES.has(code);
+}
+
+/**
+ * A code or `failedResult` reason that says DingTalk failed internally — `system.error`, `SYSTEM_ERROR`,
+ * "system error", `InternalError` … in any spelling or case: a passing fault, worth a repeat.
+ */
+export function isInternalFailure(reason: string): boolean {
+	const word = reason.toLowerCase().replace(/[^a-z]/g, '');
+	return /^(system|server|internal|service|unknown)(error|exception|fault|unavailable)$/.test(word) || word === 'serviceunavailable';
+}
+
 /** DingTalk's per-second limits: `Forbidden.AccessDenied.Qps…` on the api host, errcode 90018 on the oapi host. */
 export function isPerSecondLimit(code: string): boolean {
 	return /^Forbidden\.AccessDenied\.Qps/.test(code) || code === '90018';
 }
 
+/** Throttling and "busy", in any spelling: wait, then repeat. */
 function isThrottleCode(code: string): boolean {
-	return /^Forbidden\.AccessDenied\.(Qps|Qpm)/.test(code) || code === 'system.busy' || code === 'systemBusy';
+	return /^Forbidden\.AccessDenied\.(Qps|Qpm)/.test(code) || /^(system)?[._-]?busy$/i.test(code);
 }
 
 function asObject(body: unknown): Record<string, unknown> | undefined {
@@ -123,14 +175,16 @@ function classifyForeignBody(statusCode: number, body: Record<string, unknown> |
 	};
 }
 
-/** New-style API (`api` host): HTTP status plus `{code, message, requestid}`. */
+/** New-style API (`api` host): HTTP status plus `{code, message, requestid}`, also with a 2xx status. */
 export function classifyApiAnswer(statusCode: number, rawBody: unknown): Answer {
 	const body = asObject(rawBody);
 	const requestId = text(body?.requestid) ?? text(body?.requestId);
 	const code = text(body?.code);
 	if (statusCode >= 200 && statusCode < 300) {
 		if (!body || body.status !== undefined) return classifyForeignBody(statusCode, body);
-		return { kind: 'ok', code: 'ok', message: 'ok', requestId, body };
+		if (!code || RESULT_FIELDS.some((field) => body[field] !== undefined)) {
+			return { kind: 'ok', code: 'ok', message: 'ok', requestId, body };
+		}
 	}
 	if (!code) {
 		if (statusCode === 401) return { kind: 'tokenRejected', code: 'http401', message: 'HTTP 401', requestId };
@@ -142,9 +196,12 @@ export function classifyApiAnswer(statusCode: number, rawBody: unknown): Answer 
 	if (statusCode === 401 || code === 'InvalidAuthentication') return { kind: 'tokenRejected', ...answer };
 	if (statusCode === 429 || isThrottleCode(code)) return { kind: 'throttled', ...answer };
 	if (CONFIGURATION_HINTS[code]) return { kind: 'configuration', ...answer };
-	if (statusCode >= 500) return { kind: 'transient', ...answer };
+	if (statusCode >= 500 || isInternalFailure(code)) return { kind: 'transient', ...answer };
 	return { kind: 'refused', ...answer };
 }
+
+/** `ding talk error[subcode=90002,submsg=…]`: some errcode 88 answers carry the real code only in their message. */
+const WRAPPED_ERRMSG = /subcode=(-?\d+)(?:,\s*submsg=([^\]]*))?/;
 
 /** Old-style API (`oapi` host): HTTP 200 with `{errcode, errmsg}`; `/topapi/` may wrap the real code as `errcode: 88` + `sub_code`. */
 export function classifyOapiAnswer(statusCode: number, rawBody: unknown): Answer {
@@ -153,17 +210,23 @@ export function classifyOapiAnswer(statusCode: number, rawBody: unknown): Answer
 	const requestId = text(body.request_id) ?? text(body.requestId);
 	let errcode = Number(body.errcode);
 	let message = text(body.errmsg) ?? '';
-	if (errcode === 88 && body.sub_code !== undefined) {
-		errcode = Number(body.sub_code);
-		message = text(body.sub_msg) ?? message;
+	if (errcode === 88) {
+		const wrapped = body.sub_code === undefined ? WRAPPED_ERRMSG.exec(message) : undefined;
+		if (body.sub_code !== undefined) {
+			errcode = Number(body.sub_code);
+			message = text(body.sub_msg) ?? message;
+		} else if (wrapped) {
+			errcode = Number(wrapped[1]);
+			message = wrapped[2]?.trim() || message;
+		}
 	}
 	const code = Number.isFinite(errcode) ? String(errcode) : String(body.sub_code ?? body.errcode);
 	const answer = { code, message: message || `errcode ${code}`, requestId, body };
 	if (errcode === 0) return { kind: 'ok', ...answer };
-	if (TOKEN_ERRCODES.has(errcode) || errcode === 40000) return { kind: 'tokenRejected', ...answer };
+	if (TOKEN_ERRCODES.has(errcode)) return { kind: 'tokenRejected', ...answer };
 	if (THROTTLE_ERRCODES.has(errcode)) return { kind: 'throttled', ...answer };
 	if (errcode === -1) return { kind: 'transient', ...answer };
-	if (CONFIGURATION_ERRCODES.has(errcode)) return { kind: 'configuration', ...answer };
+	if (CONFIGURATION_HINTS[code]) return { kind: 'configuration', ...answer };
 	if (statusCode >= 500) return { kind: 'transient', ...answer };
 	return { kind: 'refused', ...answer };
 }

@@ -25,6 +25,10 @@ interface StoredCredential {
 export interface DingTalkCall {
 	host: 'api' | 'oapi';
 	path: string;
+	/** POST unless said otherwise (read status of a one-on-one message is a GET). */
+	method?: 'GET' | 'POST';
+	/** Query parameters; n8n's helper URL-encodes them (processQueryKeys are base64 with `+`, `/`, `=`). */
+	qs?: Record<string, string>;
 	/** A JSON body (`api` host). */
 	json?: Record<string, unknown>;
 	/** A form-urlencoded body (`oapi` host), as DingTalk's own example sends it. */
@@ -91,16 +95,31 @@ export class DingTalkClient {
 		this.credential = Promise.resolve(this.asStored(credentials));
 	}
 
-	/** Sends a call until its answer is final: ok, refused, a configuration error, or a fault that outlasted the retries. */
-	async call(call: DingTalkCall): Promise<Answer> {
+	/**
+	 * Sends a call until its answer is final: ok, refused, a configuration error, or a fault that outlasted
+	 * the retries. With `once`, the call is sent once (a rejected token is still renewed): for questions
+	 * such as a read status, whose answer only confirms what a recall call may have done.
+	 */
+	async call(call: DingTalkCall, { once = false } = {}): Promise<Answer> {
+		const send = async () => (once ? await this.sendWithFreshToken(call) : await this.callWithRetries(call));
 		if (!this.firstCall) {
-			this.firstCall = this.callWithRetries(call);
+			this.firstCall = send();
 			return await this.firstCall;
 		}
 		const first = await this.firstCall;
 		// The first call could not get a token: the others would fail the same way, one token request each.
 		if (first.kind === 'configuration' && first.code === 'accessTokenUnavailable') return first;
-		return await this.callWithRetries(call);
+		return await send();
+	}
+
+	/** How many times a passing fault is repeated (the node's Retries option). */
+	get maxRetries(): number {
+		return this.settings.maxRetries;
+	}
+
+	/** The wait before the `attempt`-th repeat after a passing fault. */
+	async waitBeforeRepeat(attempt: number): Promise<void> {
+		await sleep(backoffMs(attempt, this.settings.retryDelayMs));
 	}
 
 	private async callWithRetries(call: DingTalkCall): Promise<Answer> {
@@ -120,7 +139,7 @@ export class DingTalkClient {
 			}
 			if (answer.kind === 'transient' && faults < this.settings.maxRetries) {
 				faults++;
-				await sleep(backoffMs(faults, this.settings.retryDelayMs));
+				await this.waitBeforeRepeat(faults);
 				continue;
 			}
 			return answer;
@@ -206,8 +225,9 @@ export class DingTalkClient {
 		const ticket = await pacer.acquire();
 
 		const request: IHttpRequestOptions = {
-			method: 'POST',
+			method: call.method ?? 'POST',
 			url: `${this.baseUrls[call.host]}${call.path}`,
+			qs: call.qs,
 			timeout: this.settings.timeoutMs,
 			returnFullResponse: true,
 			ignoreHttpStatusErrors: true,
@@ -217,7 +237,7 @@ export class DingTalkClient {
 			request.body = new URLSearchParams(call.form).toString();
 		} else {
 			request.json = true;
-			request.body = call.json;
+			if (call.json) request.body = call.json;
 		}
 
 		let answer: Answer;

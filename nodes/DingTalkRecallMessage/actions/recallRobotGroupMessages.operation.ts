@@ -1,0 +1,29 @@
+import type { INodeProperties } from 'n8n-workflow';
+
+import type { RobotRecallApi } from './robotRecall';
+import { robotParameters, robotRecallOperation } from './robotRecall';
+
+export const OPERATION = 'recallRobotGroupMessages';
+
+export const GROUP_RECALL_PATH = '/v1.0/robot/groupMessages/recall';
+
+export const GROUP_QUERY_PATH = '/v1.0/robot/groupMessages/query';
+
+const api: RobotRecallApi = {
+	operation: OPERATION,
+	recallPath: GROUP_RECALL_PATH,
+	inConversation: true,
+	// Only the send status is needed: one page of readers is enough.
+	readStatus: (robotCode, openConversationId, processQueryKey) => ({
+		host: 'api',
+		path: GROUP_QUERY_PATH,
+		json: { openConversationId, robotCode, processQueryKey, maxResults: 1 },
+	}),
+};
+
+export const description: INodeProperties[] = robotParameters(api, {
+	sentBy: 'POST /v1.0/robot/groupMessages/send',
+	keysHint: 'Keys of all input items that share a Robot Code and an Open Conversation ID are recalled together, 20 per call',
+});
+
+export const execute = robotRecallOperation(api);
