@@ -114,7 +114,7 @@ describe('the packed package as a tool of n8n’s MCP Server Trigger in a real n
 		expect(Object.keys(byName).sort()).toEqual(['Recall_robot_messages', 'Recall_work_notifications']);
 		for (const tool of tools) {
 			expect(tool.description).toBe(
-				'Recall DingTalk messages that were sent: robot messages by the processQueryKey that sending returned, work notifications by their task_id',
+				'Recall DingTalk messages that were sent: robot messages (one-on-one, group, private chat) by the processQueryKey that sending returned, work notifications by their task_id',
 			);
 		}
 		const robot = byName.Recall_robot_messages.inputSchema;
@@ -133,12 +133,21 @@ describe('the packed package as a tool of n8n’s MCP Server Trigger in a real n
 			await client.callTool({ name: 'Recall_robot_messages', arguments: { robotCode: 'dingRobotA', processQueryKeys: keys.join(', ') } }),
 		);
 
-		expect(answer).toHaveLength(9);
-		expect(answer.map((entry) => entry.processQueryKey)).toEqual([...sent, ...unknown]);
-		expect(answer.slice(0, 7).every((entry) => entry.recalled === true && entry.robotCode === 'dingRobotA')).toBe(true);
-		for (const entry of answer.slice(7)) {
-			expect(entry).toMatchObject({ recalled: false, errorCode: 'invalid.processQueryKey', errorMessage: expect.stringContaining('processQueryKey') });
-		}
+		// One list with every key: the recalled ones first, then those that were not, with DingTalk's reason.
+		const item = (processQueryKey, outcome) => ({
+			operation: 'recallRobotOneOnOneMessages',
+			processQueryKey,
+			robotCode: 'dingRobotA',
+			...outcome,
+			requestId: expect.any(String),
+		});
+		expect(answer).toEqual([
+			...sent.map((key) => item(key, { recalled: true })),
+			...unknown.map((key) =>
+				item(key, { recalled: false, errorCode: 'invalid.processQueryKey', errorMessage: expect.stringContaining('processQueryKey') }),
+			),
+		]);
+		// DingTalk's side: the seven real messages are recalled, and every key was asked for.
 		expect(sent.every((key) => server.isRecalled(key))).toBe(true);
 		const recalledInCalls = server.callsTo(PATHS.batchRecall).flatMap((call) => call.body.processQueryKeys);
 		expect(new Set(recalledInCalls)).toEqual(new Set(keys));
@@ -149,9 +158,16 @@ describe('the packed package as a tool of n8n’s MCP Server Trigger in a real n
 
 		const answer = answerOf(await client.callTool({ name: 'Recall_work_notifications', arguments: { taskIds: `${taskId},123456` } }));
 
+		const item = (msgTaskId, outcome) => ({
+			operation: 'recallWorkNotification',
+			msgTaskId,
+			agentId: 836390886,
+			...outcome,
+			requestId: expect.any(String),
+		});
 		expect(answer).toEqual([
-			expect.objectContaining({ msgTaskId: taskId, agentId: 836390886, recalled: true }),
-			expect.objectContaining({ msgTaskId: 123456, recalled: false, errorCode: '400002', errorMessage: expect.any(String) }),
+			item(taskId, { recalled: true }),
+			item(123456, { recalled: false, errorCode: '400002', errorMessage: expect.any(String) }),
 		]);
 		expect(server.isNotificationRecalled(taskId)).toBe(true);
 	});
