@@ -12,7 +12,7 @@ async function post(url, body, headers = {}) {
 	return await response.json();
 }
 
-function printOutputs(title, result, idField, poolField) {
+function printOutputs(title, result, idField, poolFields) {
 	console.log(`\n${title}`);
 	if (result.error) {
 		console.log(`  The node stopped: ${result.error.message}`);
@@ -25,7 +25,8 @@ function printOutputs(title, result, idField, poolField) {
 		output,
 		'input item': pairedItem.item,
 		[idField]: String(json[idField]).length > 22 ? `${String(json[idField]).slice(0, 20)}…` : json[idField],
-		[poolField]: json[poolField],
+		...Object.fromEntries(poolFields.map((field) => [field, json[field]])),
+		alreadyRecalled: json.alreadyRecalled ? 'yes' : '',
 		errorCode: json.errorCode ?? '',
 		errorMessage: json.errorMessage ?? '',
 	}));
@@ -34,7 +35,14 @@ function printOutputs(title, result, idField, poolField) {
 }
 
 async function main() {
-	const server = await new DingTalkServer({ robots: ['dingAlertBot', 'dingHrBot'], agents: ['836390886'] }).start();
+	const server = await new DingTalkServer({
+		robots: ['dingAlertBot', 'dingHrBot'],
+		agents: ['836390886'],
+		conversations: {
+			'cidGroupOps+A1/xyz==': { kind: 'group', robots: ['dingAlertBot'] },
+			'cidGroupDev+B2/xyz==': { kind: 'group', robots: ['dingAlertBot'], stopped: true }, // the robot was switched off there
+		},
+	}).start();
 	try {
 		console.log(`DingTalk-compatible server: api ${server.apiBaseUrl}, oapi ${server.oapiBaseUrl}`);
 
@@ -48,8 +56,12 @@ async function main() {
 		const sendNotification = async () =>
 			(await post(`${server.oapiBaseUrl}${PATHS.workNotificationSend}?access_token=${accessToken}`, { agent_id: 836390886, userid_list: 'manager01', msg: { msgtype: 'text', text: { content: 'Disk full on db-1' } } })).task_id;
 		const notifications = [await sendNotification(), await sendNotification()];
+		const opsGroup = 'cidGroupOps+A1/xyz==';
+		const sendGroup = async () =>
+			(await post(`${server.apiBaseUrl}${PATHS.groupSend}`, { robotCode: 'dingAlertBot', openConversationId: opsGroup, msgKey: 'sampleText', msgParam: '{"content":"DB latency alert"}' }, { 'x-acs-dingtalk-access-token': accessToken })).processQueryKey;
+		const groupAlerts = [await sendGroup(), await sendGroup(), await sendGroup()];
 		server.robotMessages.get(alerts[5]).recalled = true; // someone recalled this one by hand already
-		console.log(`Sent ${alerts.length} alerts from dingAlertBot, 1 message from dingHrBot and ${notifications.length} work notifications.`);
+		console.log(`Sent ${alerts.length} alerts from dingAlertBot to a person and ${groupAlerts.length} to the group ${opsGroup}, 1 message from dingHrBot and ${notifications.length} work notifications.`);
 
 		const credentials = new CredentialsHelper();
 		credentials.add('cred-1', server.credentialData());
@@ -69,17 +81,37 @@ async function main() {
 			credentials,
 			parameters: { operation: 'recallRobotOneOnOneMessages', robotCode: 'dingAlertBot', processQueryKeys: '={{ $json.processQueryKey }}', options: {} },
 		});
-		printOutputs('Recall Robot One-on-One Messages (robotCode dingAlertBot)', robotRun, 'processQueryKey', 'robotCode');
+		printOutputs('Recall Robot One-on-One Messages (robotCode dingAlertBot)', robotRun, 'processQueryKey', ['robotCode']);
+
+		// Group alerts: one item per group, its keys; the conversation's ID comes with the keys.
+		const groupRun = await runNode({
+			items: [
+				{ group: opsGroup, keys: groupAlerts },
+				{ group: 'cidGroupDev+B2/xyz==', keys: ['a-key-in-a-group-whose-robot-was-stopped'] },
+			],
+			credentials,
+			parameters: {
+				operation: 'recallRobotGroupMessages',
+				robotCode: 'dingAlertBot',
+				openConversationId: '={{ $json.group }}',
+				processQueryKeys: '={{ $json.keys }}',
+				options: {},
+			},
+		});
+		printOutputs('Recall Robot Group Messages (robotCode dingAlertBot)', groupRun, 'processQueryKey', ['openConversationId']);
 
 		const workRun = await runNode({
 			items: [{ taskId: notifications[0] }, { taskId: notifications[1] }, { taskId: 123456 }, { taskId: 'not-a-number' }],
 			credentials,
 			parameters: { operation: 'recallWorkNotification', agentId: '836390886', msgTaskId: '={{ $json.taskId }}', options: {} },
 		});
-		printOutputs('Recall Work Notification (agentId 836390886)', workRun, 'msgTaskId', 'agentId');
+		printOutputs('Recall Work Notification (agentId 836390886)', workRun, 'msgTaskId', ['agentId']);
 
-		const recallCalls = server.callsTo(PATHS.batchRecall).length + server.callsTo(PATHS.workNotificationRecall).length;
-		console.log(`\nDingTalk was called ${recallCalls} time(s) to recall and ${server.tokenFetches} time(s) for a token (one for the sender, one for the node, kept in the credential).`);
+		const recallCalls = [PATHS.batchRecall, PATHS.groupRecall, PATHS.workNotificationRecall].reduce((sum, path) => sum + server.callsTo(path).length, 0);
+		const statusQueries = server.callsTo(PATHS.readStatus).length + server.callsTo(PATHS.groupQuery).length;
+		console.log(
+			`\nDingTalk was called ${recallCalls} time(s) to recall, ${statusQueries} time(s) for a read status (the message INC-4 that DingTalk would not recall again: its status shows it is gone, so it is on Success marked alreadyRecalled) and ${server.tokenFetches} time(s) for a token (one for the sender, one for the node, kept in the credential).`,
+		);
 	} finally {
 		await server.stop();
 	}

@@ -2,7 +2,7 @@
 /**
  * The packed package in a real n8n, driven by its CLI, once per n8n version (2.41.1 and the 1.x LTS
  * line, 1.123.81): import a credential that points (environment
- * `custom`) at the DingTalk-compatible server on loopback, import workflows that use both operations,
+ * `custom`) at the DingTalk-compatible server on loopback, import workflows that use each operation,
  * run them with `n8n execute`, and check the outputs, the server's record of calls and what n8n's
  * credentials service stored.
  */
@@ -79,7 +79,7 @@ describe.each(N8N_VERSIONS)('the packed package in a real n8n %s', (version) => 
 		n8n?.cleanUp();
 	});
 
-	test('robot one-on-one messages: 25 recalled, an unknown key and an already recalled one Failed, 2 calls', async () => {
+	test('robot one-on-one messages: 25 recalled, one recalled before on Success marked alreadyRecalled, an unknown key Failed, 2 calls', async () => {
 		const keys = server.sendRobotMessages('dingRobotA', 26);
 		server.robotMessages.get(keys[25]).recalled = true;
 		await n8n.importWorkflow(
@@ -93,21 +93,61 @@ describe.each(N8N_VERSIONS)('the packed package in a real n8n %s', (version) => 
 
 		const { success, failed, raw } = outputsOf(await n8n.execute('dtE2eRobotFlow01'));
 
-		expect(success.map((item) => item.processQueryKey)).toEqual(keys.slice(0, 25));
+		expect(success.map((item) => item.processQueryKey)).toEqual(keys);
 		expect(success.every((item) => item.recalled === true && item.robotCode === 'dingRobotA')).toBe(true);
+		expect(success.filter((item) => item.alreadyRecalled).map((item) => item.processQueryKey)).toEqual([keys[25]]);
 		expect(failed).toEqual([
-			expect.objectContaining({ processQueryKey: keys[25], recalled: false, errorCode: 'message.already.recalled' }),
 			expect.objectContaining({ processQueryKey: 'never-issued-key', recalled: false, errorCode: 'invalid.processQueryKey' }),
 		]);
 		// Paired to the Split Out item each key came from.
-		expect(raw[0].map((item) => item.pairedItem.item ?? item.pairedItem[0]?.item)).toEqual([...Array(25).keys()]);
+		expect(raw[0].map((item) => item.pairedItem.item ?? item.pairedItem[0]?.item)).toEqual([...Array(26).keys()]);
 		expect(server.callsTo(PATHS.batchRecall).map((call) => call.body.processQueryKeys.length)).toEqual([20, 7]);
-		expect(keys.slice(0, 25).every((key) => server.isRecalled(key))).toBe(true);
+		// DingTalk would not recall keys[25] again: its read status, asked once, showed it gone.
+		expect(server.callsTo(PATHS.readStatus).map((call) => call.statusKey)).toEqual([keys[25]]);
+		expect(keys.every((key) => server.isRecalled(key))).toBe(true);
 
 		// n8n's credentials service stored the token the node's credential fetched.
 		const [stored] = (await n8n.exportCredentials()).filter((credential) => credential.id === CREDENTIAL.id);
 		expect(server.tokenFetches).toBe(1);
 		expect(stored.data.accessToken).toBe(server.callsTo(PATHS.batchRecall)[0].headerToken);
+	});
+
+	test('robot group and private chat messages: pooled per conversation, each item carries its openConversationId', async () => {
+		const group = 'cidGroupOps+A1/xyz==';
+		const privateChat = 'cidPrivate+C3/xyz==';
+		const groupKeys = server.sendChatMessages('dingRobotA', group, 22);
+		const privateKeys = server.sendChatMessages('dingRobotA', privateChat, 3);
+		const entries = [...groupKeys.map((key) => ({ chat: group, key })), { chat: 'cidNoSuchGroup/xyz==', key: 'k-1' }];
+		await n8n.importWorkflow(
+			workflow('dtE2eGroupFlow01', entries, {
+				operation: 'recallRobotGroupMessages',
+				robotCode: 'dingRobotA',
+				openConversationId: '={{ $json.chat }}',
+				processQueryKeys: '={{ $json.key }}',
+				options: {},
+			}),
+		);
+		await n8n.importWorkflow(
+			workflow('dtE2ePrivFlow001', [privateKeys.join(',')], {
+				operation: 'recallRobotPrivateChatMessages',
+				robotCode: 'dingRobotA',
+				openConversationId: privateChat,
+				processQueryKeys: '={{ $json.entries }}',
+				options: {},
+			}),
+		);
+
+		const groupRun = outputsOf(await n8n.execute('dtE2eGroupFlow01'));
+		expect(groupRun.success.map((item) => [item.processQueryKey, item.openConversationId])).toEqual(groupKeys.map((key) => [key, group]));
+		expect(groupRun.failed).toEqual([
+			expect.objectContaining({ processQueryKey: 'k-1', openConversationId: 'cidNoSuchGroup/xyz==', errorCode: 'invalid.openConversationId' }),
+		]);
+		expect(server.callsTo(PATHS.groupRecall).filter((call) => call.body.openConversationId === group).map((call) => call.body.processQueryKeys.length)).toEqual([20, 2]);
+
+		const privateRun = outputsOf(await n8n.execute('dtE2ePrivFlow001'));
+		expect(privateRun.success.map((item) => [item.processQueryKey, item.openConversationId])).toEqual(privateKeys.map((key) => [key, privateChat]));
+		expect(privateRun.failed).toEqual([]);
+		expect([...groupKeys, ...privateKeys].every((key) => server.isRecalled(key))).toBe(true);
 	});
 
 	test('work notifications, after the token expired between two executions: renewed once, stored, all recalled', async () => {

@@ -13,14 +13,18 @@ const SCREENSHOTS = path.resolve(__dirname, '../../docs/screenshots');
 const OWNER = { email: 'owner@example.test', firstName: 'Ding', lastName: 'Talk', password: 'E2e-password-1' };
 
 /** The node's own parameters, and the ones each operation must show (the rest must not be there). */
-const NODE_PARAMETERS = ['operation', 'robotCode', 'processQueryKeys', 'agentId', 'msgTaskId'];
+const NODE_PARAMETERS = ['operation', 'robotCode', 'openConversationId', 'processQueryKeys', 'agentId', 'msgTaskId'];
 const SHOWN = {
+	recallRobotGroupMessages: ['operation', 'robotCode', 'openConversationId', 'processQueryKeys'],
 	recallRobotOneOnOneMessages: ['operation', 'robotCode', 'processQueryKeys'],
+	recallRobotPrivateChatMessages: ['operation', 'robotCode', 'openConversationId', 'processQueryKeys'],
 	recallWorkNotification: ['operation', 'agentId', 'msgTaskId'],
 };
-/** What "Add option" offers: Batch Size only where calls carry several keys. */
+/** What "Add option" offers: Batch Size only where calls carry several keys, Check Unclear Outcomes where DingTalk has a read status. */
 const OPTIONS = {
-	recallRobotOneOnOneMessages: ['Batch Size', 'Parallel Calls', 'Retries', 'Retry Delay (Ms)', 'Timeout (Ms)'],
+	recallRobotGroupMessages: ['Batch Size', 'Check Unclear Outcomes', 'Parallel Calls', 'Retries', 'Retry Delay (Ms)', 'Timeout (Ms)'],
+	recallRobotOneOnOneMessages: ['Batch Size', 'Check Unclear Outcomes', 'Parallel Calls', 'Retries', 'Retry Delay (Ms)', 'Timeout (Ms)'],
+	recallRobotPrivateChatMessages: ['Batch Size', 'Parallel Calls', 'Retries', 'Retry Delay (Ms)', 'Timeout (Ms)'],
 	recallWorkNotification: ['Parallel Calls', 'Retries', 'Retry Delay (Ms)', 'Timeout (Ms)'],
 };
 
@@ -99,7 +103,9 @@ describe('the node in n8n’s editor', () => {
 	}
 
 	test.each([
-		['recallRobotOneOnOneMessages', 'Recall robot messages sent in private chats', 'Recall Robot One-on-One Messages', 'robot-operation.png'],
+		['recallRobotGroupMessages', 'Recall robot messages sent to group chats', 'Recall Robot Group Messages', 'group-operation.png'],
+		['recallRobotOneOnOneMessages', 'Recall robot messages sent to individual users', 'Recall Robot One-on-One Messages', 'robot-operation.png'],
+		['recallRobotPrivateChatMessages', 'Recall robot messages sent in private chats between two people', 'Recall Robot Private Chat Messages', 'private-chat-operation.png'],
 		['recallWorkNotification', 'Recall a work notification', 'Recall Work Notification', 'work-notification-operation.png'],
 	])('%s: added from the nodes panel, the node shows its parameters and only those', async (operation, action, operationName, screenshot) => {
 		await addNode(action);
@@ -127,9 +133,10 @@ describe('the node in n8n’s editor', () => {
 		expect(wrong.message).not.toContain('not-the-secret');
 	});
 
-	test('a run from the editor: recalled keys on Success, the others on Failed with the reason', async () => {
+	test('a run from the editor: recalled keys on Success (one recalled before, marked alreadyRecalled), the others on Failed with the reason', async () => {
 		const keys = dingTalk.sendRobotMessages('dingRobotA', 4);
 		dingTalk.robotMessages.get(keys[3]).recalled = true;
+		const otherRobots = dingTalk.sendRobotMessage('dingRobotB');
 		const credential = await rest('/rest/credentials', { name: 'DingTalk (test server)', type: 'dingTalkApi', data: dingTalk.credentialData() });
 		const workflow = await rest('/rest/workflows', {
 			name: 'Recall the false alarm',
@@ -141,7 +148,7 @@ describe('the node in n8n’s editor', () => {
 			},
 			nodes: [
 				{ id: 'n1', name: 'When clicking ‘Execute workflow’', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 0], parameters: {} },
-				{ id: 'n2', name: 'Alerts', type: 'n8n-nodes-base.set', typeVersion: 3.4, position: [220, 0], parameters: { mode: 'raw', jsonOutput: JSON.stringify({ alerts: [...keys.map((key) => ({ processQueryKey: key })), { processQueryKey: 'a-key-DingTalk-never-issued' }] }), options: {} } },
+				{ id: 'n2', name: 'Alerts', type: 'n8n-nodes-base.set', typeVersion: 3.4, position: [220, 0], parameters: { mode: 'raw', jsonOutput: JSON.stringify({ alerts: [...keys, otherRobots, 'a-key-DingTalk-never-issued'].map((key) => ({ processQueryKey: key })) }), options: {} } },
 				{ id: 'n3', name: 'One item per alert', type: 'n8n-nodes-base.splitOut', typeVersion: 1, position: [440, 0], parameters: { fieldToSplitOut: 'alerts', options: {} } },
 				{
 					id: 'n4',
@@ -163,13 +170,14 @@ describe('the node in n8n’s editor', () => {
 		await page.waitForTimeout(1000);
 		await page.getByTestId('ndv').screenshot({ path: path.join(SCREENSHOTS, 'run-outputs.png') });
 		const text = await output.innerText();
-		expect(text).toMatch(/Success Branch \(3 items\)/);
+		expect(text).toMatch(/Success Branch \(4 items\)/);
 		expect(text).toMatch(/Failed Branch \(2 items\)/);
-		expect(keys.slice(0, 3).every((key) => dingTalk.isRecalled(key))).toBe(true);
+		expect(text).toMatch(/alreadyRecalled/);
+		expect(keys.every((key) => dingTalk.isRecalled(key))).toBe(true);
 
 		await output.getByText('Failed Branch', { exact: false }).click();
 		await output.getByText('invalid.processQueryKey').first().waitFor({ timeout: 10_000 });
-		expect(await output.innerText()).toMatch(/message\.already\.recalled/);
+		expect(await output.innerText()).toMatch(/not\.allowed\.robotCode/);
 		await output.getByText('JSON', { exact: true }).click();
 		await page.waitForTimeout(500);
 		await output.screenshot({ path: path.join(SCREENSHOTS, 'run-failed-branch.png') });

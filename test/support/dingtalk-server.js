@@ -422,16 +422,15 @@ class DingTalkServer {
 	}
 
 	/** The conversation a group or private-chat call names, or the refusal DingTalk gives for it. */
-	conversationFor(chat, body, apiError) {
+	/** Why DingTalk refuses a group or private chat call as a whole ([status, code, message]), if it does. */
+	conversationRefusal(chat, body) {
 		const id = body.openConversationId;
-		if (typeof id !== 'string' || id === '') return { refused: apiError(400, 'miss.openConversationId', 'openConversationId is missing') };
+		if (typeof id !== 'string' || id === '') return [400, 'miss.openConversationId', 'openConversationId is missing'];
 		const conversation = this.conversations.get(id);
-		if (!conversation || conversation.kind !== chat) return { refused: apiError(400, 'invalid.openConversationId', `invalid openConversationId: ${id}`) };
-		if (conversation.stopped) return { refused: apiError(400, 'bot.stopped', 'the robot is stopped in this conversation') };
-		if (!conversation.robots.has(body.robotCode)) {
-			return { refused: apiError(400, 'invalid.openConversationId', `robot ${body.robotCode} is not in conversation ${id}`) };
-		}
-		return { conversation };
+		if (!conversation || conversation.kind !== chat) return [400, 'invalid.openConversationId', `invalid openConversationId: ${id}`];
+		if (conversation.stopped) return [400, 'bot.stopped', 'the robot is stopped in this conversation'];
+		if (!conversation.robots.has(body.robotCode)) return [400, 'invalid.openConversationId', `robot ${body.robotCode} is not in conversation ${id}`];
+		return undefined;
 	}
 
 	send(chat, body, send, apiError) {
@@ -439,8 +438,8 @@ class DingTalkServer {
 		if (chat === 'oto') {
 			return send(200, { processQueryKey: this.sendRobotMessage(body.robotCode), invalidStaffIdList: [], flowControlledStaffIdList: [] });
 		}
-		const { refused } = this.conversationFor(chat, body, apiError);
-		if (refused !== undefined) return refused;
+		const refusal = this.conversationRefusal(chat, body);
+		if (refusal) return apiError(...refusal);
 		return send(200, { processQueryKey: this.sendChatMessage(body.robotCode, body.openConversationId) });
 	}
 
@@ -474,8 +473,8 @@ class DingTalkServer {
 		if (typeof robotCode !== 'string' || robotCode === '') return apiError(400, 'invalidParameter.param.invalid', 'robotCode is empty');
 		if (!this.robots.has(robotCode)) return apiError(400, 'invalidParameter.robotCode', 'robot not exist');
 		if (chat !== 'oto') {
-			const { refused } = this.conversationFor(chat, body, apiError);
-			if (refused !== undefined) return refused;
+			const refusal = this.conversationRefusal(chat, body);
+			if (refusal) return apiError(...refusal);
 		}
 		if (!Array.isArray(keys) || keys.length === 0) return apiError(400, 'invalidParameter.param.invalid', 'processQueryKeys is empty');
 		if (keys.length > 20) return apiError(400, 'invalidParameter.processQueryKeys.overMax', 'processQueryKeys over max 20');
@@ -517,8 +516,8 @@ class DingTalkServer {
 		call.statusRobot = robotCode;
 		if (!this.robots.has(robotCode)) return apiError(400, 'invalidParameter.robotCode', 'robot not exist');
 		if (chat === 'group') {
-			const { refused } = this.conversationFor(chat, query, apiError);
-			if (refused !== undefined) return refused;
+			const refusal = this.conversationRefusal(chat, query);
+			if (refusal) return apiError(...refusal);
 		}
 		if (typeof processQueryKey !== 'string' || processQueryKey === '') {
 			return apiError(400, 'invalidParameter.processQueryKey.missing', 'processQueryKey is missing');

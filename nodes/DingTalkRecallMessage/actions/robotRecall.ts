@@ -2,7 +2,7 @@ import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodePropertie
 
 import { parseOpenConversationId, parseProcessQueryKeys, parseRobotCode } from '../helpers/inputs';
 import type { RecallOutcome } from '../helpers/results';
-import { confirmedRecalled, outcomeOfFailedAnswer, outcomesOfBatchAnswer } from '../helpers/results';
+import { checkedNotRecalled, confirmedRecalled, outcomeOfFailedAnswer, outcomesOfBatchAnswer } from '../helpers/results';
 import type { DingTalkCall, DingTalkClient } from '../transport';
 import { isConversationCode } from '../transport/errors';
 import type { PoolParameter, PoolSettings } from './recall';
@@ -149,6 +149,8 @@ async function confirmUnclear(
 		const answer = await client.call(api.readStatus(pool.robotCode, pool.openConversationId, key), { once: true });
 		if (answer.kind === 'ok' && String(answer.body?.sendStatus).toUpperCase() === 'RECALLED') {
 			outcomes.set(key, confirmedRecalled(answer.requestId));
+		} else {
+			outcomes.set(key, checkedNotRecalled(outcome, answer.kind === 'ok'));
 		}
 	}
 }

@@ -21,6 +21,19 @@ export function recalled(requestId?: string): RecallOutcome {
 	return { recalled: true, requestId };
 }
 
+/** What an unclear outcome adds to its message, by what DingTalk's read status said about it. */
+const STATUS_NOTES = {
+	notRecalled: 'Its read status shows the message was not recalled.',
+	unavailable: 'Its read status could not be asked either: look in DingTalk before sending the recall again.',
+	unchecked: 'It may have been recalled all the same: look in DingTalk before sending the recall again.',
+};
+
+/** An unclear outcome after DingTalk's read status was asked: still not shown recalled. */
+export function checkedNotRecalled(outcome: RecallOutcome, statusAnswered: boolean): RecallOutcome {
+	const note = statusAnswered ? STATUS_NOTES.notRecalled : STATUS_NOTES.unavailable;
+	return { ...outcome, errorMessage: `${outcome.errorMessage} ${note}`, unclear: false };
+}
+
 /** DingTalk's read status shows the message recalled. */
 export function confirmedRecalled(requestId?: string): RecallOutcome {
 	return { recalled: true, alreadyRecalled: true, requestId };
@@ -96,7 +109,8 @@ export function outputItem(fields: IDataObject, outcome: RecallOutcome, itemInde
 	if (outcome.alreadyRecalled) json.alreadyRecalled = true;
 	if (!outcome.recalled) {
 		json.errorCode = outcome.errorCode;
-		json.errorMessage = outcome.errorMessage;
+		// Never checked (no read status for this kind of message, or the option is off): say it may be gone.
+		json.errorMessage = outcome.unclear ? `${outcome.errorMessage} ${STATUS_NOTES.unchecked}` : outcome.errorMessage;
 	}
 	if (outcome.requestId) json.requestId = outcome.requestId;
 	return { json, pairedItem: { item: itemIndex } };

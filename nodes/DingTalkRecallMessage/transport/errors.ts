@@ -73,18 +73,18 @@ const CODE_EXPLANATIONS: Record<string, string> = {
 	'invalidParameter.processQueryKey.missing': 'DingTalk says the processQueryKey is missing or empty.',
 	'not.allowed.robotCode':
 		'This message was not sent by the given robot. Use the robotCode of the robot that sent it.',
-	'notRevoke.all.messages': 'DingTalk could not recall this message, and its read status did not show it recalled.',
+	'notRevoke.all.messages': 'DingTalk said it could not recall every message of the call, without saying which.',
 	'400002':
 		'DingTalk does not know this agentId and msgTaskId pair, or the notification is older than 24 hours. Check both IDs.',
 	timeout:
-		'DingTalk did not answer in time, even after retries, and its read status did not show the message recalled (or could not be asked).',
+		'DingTalk did not answer in time, even after retries.',
 	network:
-		'The connection to DingTalk failed, even after retries, and its read status did not show the message recalled (or could not be asked).',
+		'The connection to DingTalk failed, even after retries.',
 	invalidResponse:
 		'DingTalk answered with something that is not its usual JSON (an HTML page, an empty body, a proxy error), even after retries.',
 	'system.error': 'DingTalk had an internal error, even after retries. Try again later.',
 	notReported:
-		'DingTalk answered the call but did not say whether this message was recalled, and its read status did not show it recalled (or could not be asked).',
+		'DingTalk answered the call but did not say whether this message was recalled.',
 	invalidInput: 'The input for this item is not valid.',
 };
 
