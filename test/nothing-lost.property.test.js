@@ -31,6 +31,8 @@ const fault = fc.record({
 		// DingTalk recalls, and the answer is lost or says nothing about the keys.
 		'lostAnswer', 'lostAnswerTimeout', 'silent',
 		'failedReason:SYSTEM_ERROR',
+		// A setup error in the middle of the run (Continue On Fail): keys recalled before it stay on Success.
+		'permissionDenied',
 	),
 	count: fc.integer({ min: 1, max: 4 }),
 });

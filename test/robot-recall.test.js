@@ -101,6 +101,23 @@ describe('Recall Robot One-on-One Messages, in n8n’s engine against the DingTa
 		expect(server.callsTo(PATHS.batchRecall).length).toBeLessThanOrEqual(12);
 	});
 
+	test('a setup error while isolating a bad key, with Continue On Fail: keys recalled before it stay on Success, the rest Failed with its code', async () => {
+		server = await startServer({ batchMode: 'strict' });
+		const keys = server.sendRobotMessages('dingRobotA', 4);
+		// The whole call is refused for the unknown key; its first half is recalled; then the app loses its permission.
+		server.injectFault(PATHS.batchRecall, 'none', 2);
+		server.injectFault(PATHS.batchRecall, 'permissionDenied', 5);
+
+		const result = await recallRobot({ server, items: [{ keys: [...keys.slice(0, 3), 'unknown-key', keys[3]] }], continueOnFail: true });
+
+		expect(json(result.success).map((item) => item.processQueryKey)).toEqual(keys.slice(0, 3));
+		expect(keys.slice(0, 3).every((key) => server.isRecalled(key))).toBe(true);
+		expect(json(result.failed).map((item) => [item.processQueryKey, item.errorCode])).toEqual(
+			['unknown-key', keys[3]].map((key) => [key, 'Forbidden.AccessDenied.AccessTokenPermissionDenied']),
+		);
+		expect(server.isRecalled(keys[3])).toBe(false);
+	});
+
 	test('another robot’s message (not.allowed.robotCode) and an expired one do not sink the batch', async () => {
 		server = await startServer({ batchMode: 'strict' });
 		const keys = server.sendRobotMessages('dingRobotA', 10);

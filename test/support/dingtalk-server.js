@@ -198,7 +198,8 @@ class DingTalkServer {
 	 * busy200 (HTTP 200 `{code: "system.busy"}`), systemBusy, tokenExpired, lostAnswer (the recall happens,
 	 * then the connection drops), lostAnswerTimeout (the recall happens, then no answer ever comes), silent
 	 * (the recall happens; the 200 answer says nothing about the keys), or
-	 * `failedReason:<reason>` (the messages are not recalled; each key comes back in `failedResult` with the reason).
+	 * `failedReason:<reason>` (the messages are not recalled; each key comes back in `failedResult` with the reason),
+	 * permissionDenied (the app lost the robot permission), or none (a normal answer: faults queue behind it).
 	 */
 	injectFault(path, type, count = 1) {
 		this.faultQueue.push({ path, type, remaining: count });
@@ -311,6 +312,11 @@ class DingTalkServer {
 				return true;
 			case 'tokenExpired':
 				this.expireAllTokens();
+				return false;
+			case 'permissionDenied':
+				send(403, { code: 'Forbidden.AccessDenied.AccessTokenPermissionDenied', message: '没有调用该接口的权限，接口权限申请参考：qyapi_robot_sendmsg', requestid: randomUUID() });
+				return true;
+			case 'none':
 				return false;
 			case 'lostAnswer':
 			case 'lostAnswerTimeout':

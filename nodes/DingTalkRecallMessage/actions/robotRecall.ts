@@ -6,7 +6,7 @@ import { checkedNotRecalled, confirmedRecalled, outcomeOfFailedAnswer, outcomesO
 import type { DingTalkCall, DingTalkClient } from '../transport';
 import { isConversationCode } from '../transport/errors';
 import type { PoolParameter, PoolSettings } from './recall';
-import { collectKeyRequests, ConfigurationError, recallPooled } from './recall';
+import { collectKeyRequests, ConfigurationError, keepingKnownOutcomes, recallPooled } from './recall';
 
 /** What sets one of DingTalk's robot recall APIs apart: its path, whether it works per chat, its read status. */
 export interface RobotRecallApi {
@@ -104,7 +104,7 @@ async function recallKeys(
 	if (answer.kind === 'refused' && keys.length > 1 && !isConversationCode(answer.code)) {
 		const half = Math.ceil(keys.length / 2);
 		const first = await recallKeys(client, api, pool, keys.slice(0, half));
-		const second = await recallKeys(client, api, pool, keys.slice(half));
+		const second = await keepingKnownOutcomes(first, async () => await recallKeys(client, api, pool, keys.slice(half)));
 		return new Map([...first, ...second]);
 	}
 
@@ -127,7 +127,8 @@ async function recallWithRepeats(
 		const again = keys.filter((key) => outcomes.get(key)?.passingFault);
 		if (!again.length) break;
 		await client.waitBeforeRepeat(attempt);
-		for (const [key, outcome] of await recallKeys(client, api, pool, again)) outcomes.set(key, outcome);
+		const repeated = await keepingKnownOutcomes(outcomes, async () => await recallKeys(client, api, pool, again));
+		for (const [key, outcome] of repeated) outcomes.set(key, outcome);
 	}
 	return outcomes;
 }
