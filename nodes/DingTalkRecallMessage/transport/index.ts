@@ -10,7 +10,8 @@ import type { DingTalkBaseUrls } from '../../../credentials/DingTalkHosts';
 import { ACCESS_TOKEN_ERROR_PREFIX, dingTalkBaseUrls } from '../../../credentials/DingTalkHosts';
 import type { Answer } from './errors';
 import { classifyApiAnswer, classifyOapiAnswer, classifyRequestFailure, isPerSecondLimit } from './errors';
-import { Pacer } from './pacer';
+import type { Pacer } from './pacer';
+import { appIdentity, sharedPacer } from './pacer';
 
 export const CREDENTIAL_TYPE = 'dingTalkApi';
 
@@ -69,8 +70,6 @@ function accessTokenFailure(error: unknown): string | undefined {
  * shared by all calls that failed on it together.
  */
 export class DingTalkClient {
-	private readonly pacers = new Map<string, Pacer>();
-
 	private tokenGeneration = 0;
 
 	private renewal?: Promise<Answer>;
@@ -85,6 +84,9 @@ export class DingTalkClient {
 
 	readonly baseUrls: DingTalkBaseUrls;
 
+	/** Who DingTalk counts the calls against (never a secret): the pacers are shared per app. */
+	private readonly appIdentity: string;
+
 	/** `credentials` is the credential as the run read it; the client reads it again only to renew the token. */
 	constructor(
 		private readonly context: IExecuteFunctions,
@@ -92,6 +94,7 @@ export class DingTalkClient {
 		private readonly settings: ClientSettings,
 	) {
 		this.baseUrls = dingTalkBaseUrls(credentials);
+		this.appIdentity = appIdentity(credentials);
 		this.credential = Promise.resolve(this.asStored(credentials));
 	}
 
@@ -213,15 +216,13 @@ export class DingTalkClient {
 		return await this.credential;
 	}
 
-
-	private pacerFor(path: string): Pacer {
-		let pacer = this.pacers.get(path);
-		if (!pacer) this.pacers.set(path, (pacer = new Pacer()));
-		return pacer;
+	/** Every execution of this process calling this app's API waits on the same pacer. */
+	private pacerFor(call: DingTalkCall): Pacer {
+		return sharedPacer(this.appIdentity, `${this.baseUrls[call.host]}${call.path}`);
 	}
 
 	private async send(call: DingTalkCall, credential?: StoredCredential): Promise<Answer> {
-		const pacer = this.pacerFor(call.path);
+		const pacer = this.pacerFor(call);
 		const ticket = await pacer.acquire();
 
 		const request: IHttpRequestOptions = {
