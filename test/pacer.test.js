@@ -169,7 +169,7 @@ describe('Pacer: one pace per app and API, shared by the executions of a process
 		expect(dingTalk.admitted).toBe(total);
 		expect(pacers[0].callsPerWindow).toBeLessThanOrEqual(5);
 		// 80 calls at 5 a second take 16 seconds: 20 of the opening 25 calls (20 and 5 probes) are refused,
-		// then one probe every two seconds at most.
+		// then one probe every one to three seconds.
 		expect(dingTalk.throttled).toBeLessThanOrEqual(28);
 	});
 });

@@ -36,7 +36,7 @@ describe('Incident storm: executions at once on one DingTalk app share its limit
 		const { throttled } = await storm({ rateLimitPerSecond: 20, executions: 25, keys: 40 });
 		// Each execution pacing itself alone, or one pace starting unlimited, DingTalk refused 25–35 calls
 		// here. Shared and starting at 20, only probes for a higher limit are refused: a few at first, then
-		// one every second or two at most.
+		// one every one to three seconds.
 		expect(throttled).toBeLessThanOrEqual(12);
 	});
 

@@ -66,8 +66,8 @@ function accessTokenFailure(error: unknown): string | undefined {
 
 /**
  * Talks to DingTalk for one node run: sends each call with the credential through n8n's helpers,
- * paces calls per API, repeats after faults and throttling, and renews a rejected token once,
- * shared by all calls that failed on it together.
+ * paces it with every other execution in the process that calls the same app's API, repeats after
+ * faults and throttling, and renews a rejected token once, shared by all calls that failed on it together.
  */
 export class DingTalkClient {
 	private tokenGeneration = 0;

@@ -5,7 +5,7 @@ import { sleep } from 'n8n-workflow';
 export const STANDARD_CALLS_PER_SECOND = 20;
 
 /** The longest pause between probes, in windows, while DingTalk keeps refusing them. */
-const MAX_PROBE_PAUSE = 2;
+const MAX_PROBE_PAUSE = 3;
 
 interface PacedCall {
 	ticket: number;
@@ -38,10 +38,10 @@ export interface PacerClock {
  * The limit starts at DingTalk's standard rate. While calls wait for room, a few probes go above it;
  * each one that proves room (DingTalk admitted it, and every call started before it) raises the limit
  * by one and lets one more probe go, so the limit doubles every round trip while DingTalk admits more
- * (paid plans, or another process that stopped). A refused probe stops probing for a window or two. A
- * refused call within the limit means others use the app too: the limit drops to what DingTalk admitted
- * of this pacer's calls, its share; processes sharing an app converge this way to DingTalk's limit
- * between them, with no coordination but DingTalk's answers.
+ * (paid plans, or another process that stopped). A refused probe stops probing for one to three
+ * windows. A refused call within the limit means others use the app too: the limit drops to what
+ * DingTalk admitted of this pacer's calls, its share; processes sharing an app converge this way to
+ * DingTalk's limit between them, with no coordination but DingTalk's answers.
  */
 export class Pacer {
 	/** Calls in flight and calls answered within the window, in start order. */
@@ -66,7 +66,7 @@ export class Pacer {
 	/** No probe before this time: DingTalk refused a call lately. */
 	private probeFrom = 0;
 
-	/** Windows to wait before the next probe; doubles with each refused probe, up to MAX_PROBE_PAUSE. */
+	/** Windows to wait before the next probe: doubles with each refused probe, up to MAX_PROBE_PAUSE. */
 	private probePause = 1;
 
 	/** When the pacer will look for room again, if it is waiting for time to pass. */
