@@ -8,11 +8,26 @@ import type {
 	Icon,
 } from 'n8n-workflow';
 
-import { ACCESS_TOKEN_ERROR_PREFIX, dingTalkBaseUrls, isNewStyleApiUrl } from './DingTalkHosts';
+import {
+	ACCESS_TOKEN_DUE_MESSAGE,
+	ACCESS_TOKEN_ERROR_PREFIX,
+	dingTalkBaseUrls,
+	isNewStyleApiUrl,
+} from './DingTalkHosts';
 
 interface TokenResponse {
 	statusCode: number;
 	body: unknown;
+}
+
+/** DingTalk's tokens live 7200 s; renew 5 minutes early (halfway for a shorter-lived token). */
+const DEFAULT_TOKEN_LIFETIME_S = 7200;
+const RENEWAL_MARGIN_MS = 5 * 60 * 1000;
+
+/** When to stop using a token DingTalk issued now, valid for `expireIn` seconds. */
+function renewAfter(expireIn: unknown, now: number): number {
+	const lifetimeMs = (typeof expireIn === 'number' && expireIn > 0 ? expireIn : DEFAULT_TOKEN_LIFETIME_S) * 1000;
+	return now + lifetimeMs - Math.min(RENEWAL_MARGIN_MS, lifetimeMs / 2);
 }
 
 function secretsOf(credentials: ICredentialDataDecryptedObject): string[] {
@@ -174,6 +189,13 @@ export class DingTalkApi implements ICredentialType {
 			typeOptions: { expirable: true, password: true },
 			default: '',
 		},
+		{
+			displayName: 'Renew At',
+			name: 'renewAt',
+			type: 'hidden',
+			default: 0,
+			description: 'When the stored token is to be renewed (milliseconds since 1970), shortly before DingTalk expires it',
+		},
 	];
 
 	/** Exchanges the app's keys for an access token; n8n stores it in `accessToken`. */
@@ -208,9 +230,14 @@ export class DingTalkApi implements ICredentialType {
 			);
 		}
 
-		const payload = (response.body ?? {}) as { accessToken?: unknown; code?: unknown; message?: unknown };
+		const payload = (response.body ?? {}) as {
+			accessToken?: unknown;
+			expireIn?: unknown;
+			code?: unknown;
+			message?: unknown;
+		};
 		if (response.statusCode < 300 && typeof payload.accessToken === 'string' && payload.accessToken) {
-			return { accessToken: payload.accessToken };
+			return { accessToken: payload.accessToken, renewAt: renewAfter(payload.expireIn, Date.now()) };
 		}
 		const code = typeof payload.code === 'string' ? payload.code : `HTTP ${response.statusCode}`;
 		const detail =
@@ -236,6 +263,7 @@ export class DingTalkApi implements ICredentialType {
 	/**
 	 * One token, two ways to send it: a header on the new-style host, a query parameter on the old-style
 	 * one. n8n's legacy request helper (used by the HTTP Request node) names the address `uri`, not `url`.
+	 * A token due for renewal is not sent at all: the error makes n8n renew it and repeat the request.
 	 */
 	async authenticate(
 		credentials: ICredentialDataDecryptedObject,
@@ -245,6 +273,9 @@ export class DingTalkApi implements ICredentialType {
 		const { uri } = requestOptions as IHttpRequestOptions & { uri?: unknown };
 		const address = requestOptions.url ?? (typeof uri === 'string' ? uri : String(uri ?? ''));
 		const url = `${requestOptions.baseURL ?? ''}${address}`;
+		const due = Number(credentials.renewAt ?? 0);
+		// The token API itself (the credential's Test button) needs no token.
+		if (due > 0 && Date.now() >= due && !url.includes('/oauth2/')) throw new Error(ACCESS_TOKEN_DUE_MESSAGE);
 		if (isNewStyleApiUrl(url)) {
 			return {
 				...requestOptions,

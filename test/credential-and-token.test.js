@@ -116,6 +116,31 @@ describe('DingTalk API credential: getting, storing and renewing the access toke
 		expect(server.callsTo(PATHS.workNotificationRecall).filter((call) => call.queryToken === credentials.dataOf('cred-1').accessToken)).toHaveLength(6);
 	});
 
+	test('a token past its lifetime is renewed before any call goes out with it, on both hosts', async () => {
+		server = await startServer({ tokenLifetimeSeconds: 4 });
+		const credentials = credentialsFor(server);
+		const issuedAround = Date.now();
+		await recallWork({ server, credentials, items: [{ agentId: 836390886, taskId: server.sendWorkNotification('836390886') }] });
+		const { accessToken: oldToken, renewAt } = credentials.dataOf('cred-1');
+		// Renewed halfway through a token this short-lived (5 minutes before the end of DingTalk's 7200 s).
+		expect(renewAt).toBeGreaterThanOrEqual(issuedAround + 2000);
+		expect(renewAt).toBeLessThanOrEqual(Date.now() + 2000);
+		await new Promise((resolve) => setTimeout(resolve, Date.now() - issuedAround > 4000 ? 0 : 4100 - (Date.now() - issuedAround)));
+
+		const work = await recallWork({ server, credentials, items: [{ agentId: 836390886, taskId: server.sendWorkNotification('836390886') }] });
+		const robot = await recallRobot({ server, credentials, items: [{ keys: server.sendRobotMessages('dingRobotA', 2) }] });
+
+		expect([work.success.length, work.failed.length, robot.success.length, robot.failed.length]).toEqual([1, 0, 2, 0]);
+		expect(server.tokenFetches).toBe(2);
+		const newToken = credentials.dataOf('cred-1').accessToken;
+		expect(newToken).not.toBe(oldToken);
+		expect(credentials.dataOf('cred-1').renewAt).toBeGreaterThan(renewAt);
+		// No call carried the old token after it was due: nothing was refused, nothing repeated.
+		const recalls = [...server.callsTo(PATHS.workNotificationRecall), ...server.callsTo(PATHS.batchRecall)];
+		expect(recalls.map((call) => call.queryToken ?? call.headerToken)).toEqual([oldToken, newToken, newToken]);
+		expect(recalls.every((call) => call.status === 200 && !call.code)).toBe(true);
+	});
+
 	test('calls in flight that fail together on an expired token share one renewal', async () => {
 		server = await startServer({ latencyMs: 15 });
 		server.expireTokensAfter = 10; // every token dies after 10 recall calls
@@ -158,6 +183,19 @@ describe('DingTalk API credential: where authenticate puts the token', () => {
 		const authenticated = await credential.authenticate(credentials, { method: 'POST', ...options });
 		expect(authenticated.headers).toEqual({ 'x-acs-dingtalk-access-token': 'token-1' });
 		expect(authenticated.qs?.access_token).toBeUndefined();
+	});
+
+	test('a token due for renewal is not sent: authenticate fails, which makes n8n renew it and repeat the request', async () => {
+		const due = { accessToken: 'token-1', renewAt: Date.now() - 1 };
+		for (const uri of ['http://127.0.0.1:1/v1.0/robot/oToMessages/batchSend', 'http://127.0.0.1:1/topapi/message/corpconversation/asyncsend_v2']) {
+			await expect(credential.authenticate(due, { method: 'POST', uri })).rejects.toThrow('The stored DingTalk access token is due for renewal');
+		}
+		// The token API (the credential's Test button) needs no token.
+		await expect(credential.authenticate(due, { method: 'POST', url: 'http://127.0.0.1:1/v1.0/oauth2/accessToken' })).resolves.toBeDefined();
+		// A token not yet due, or one stored before the credential kept `renewAt`, is sent.
+		const oapi = { method: 'POST', uri: 'http://127.0.0.1:1/topapi/message/corpconversation/asyncsend_v2' };
+		await expect(credential.authenticate({ accessToken: 'token-1', renewAt: Date.now() + 60_000 }, oapi)).resolves.toMatchObject({ qs: { access_token: 'token-1' } });
+		await expect(credential.authenticate(credentials, oapi)).resolves.toMatchObject({ qs: { access_token: 'token-1' } });
 	});
 
 	test.each([

@@ -6,7 +6,6 @@
  */
 const fs = require('node:fs');
 const path = require('node:path');
-const { chromium, selectors } = require('playwright-core');
 const { DingTalkServer } = require('../support/dingtalk-server');
 const { RealN8n } = require('./real-n8n');
 
@@ -36,7 +35,6 @@ describe('the node in n8n’s editor', () => {
 	let dingTalk;
 
 	beforeAll(async () => {
-		selectors.setTestIdAttribute('data-test-id'); // n8n's editor marks its elements with data-test-id
 		dingTalk = await new DingTalkServer().start();
 		n8n = new RealN8n();
 		n8n.installPackage();
@@ -47,16 +45,7 @@ describe('the node in n8n’s editor', () => {
 			body: JSON.stringify(OWNER),
 		});
 		expect(setup.ok).toBe(true);
-		browser = await chromium.launch({
-			executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-			args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-		});
-		page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-		await page.goto(`${n8n.baseUrl}/signin`);
-		await page.getByTestId('emailOrLdapLoginId').locator('input').fill(OWNER.email);
-		await page.getByTestId('password').locator('input').fill(OWNER.password);
-		await page.getByTestId('form-submit-button').click();
-		await page.waitForURL((url) => !url.pathname.startsWith('/signin'), { timeout: 60_000 });
+		({ browser, page } = await n8n.openEditor(OWNER));
 		fs.mkdirSync(SCREENSHOTS, { recursive: true });
 	}, 900_000);
 

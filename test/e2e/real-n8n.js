@@ -191,6 +191,26 @@ class RealN8n {
 		throw new Error(`n8n did not start in time\n${this.serverOutput.slice(-3000)}`);
 	}
 
+	/**
+	 * The editor in headless Chromium (Debian's, driven by playwright-core; never a browser download), signed
+	 * in as `owner`; returns the browser (to close) and the page.
+	 */
+	async openEditor(owner, viewport = { width: 1440, height: 900 }) {
+		const { chromium, selectors } = require('playwright-core');
+		selectors.setTestIdAttribute('data-test-id'); // n8n's editor marks its elements with data-test-id
+		const browser = await chromium.launch({
+			executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+			args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+		});
+		const page = await browser.newPage({ viewport });
+		await page.goto(`${this.baseUrl}/signin`);
+		await page.getByTestId('emailOrLdapLoginId').locator('input').fill(owner.email);
+		await page.getByTestId('password').locator('input').fill(owner.password);
+		await page.getByTestId('form-submit-button').click();
+		await page.waitForURL((url) => !url.pathname.startsWith('/signin'), { timeout: 60_000 });
+		return { browser, page };
+	}
+
 	async stop() {
 		if (this.server && this.server.exitCode === null) {
 			const exited = new Promise((resolve) => this.server.once('exit', resolve));

@@ -85,6 +85,8 @@ class DingTalkServer {
 		this.unroutedPaths = new Set(options.unroutedPaths ?? []);
 		/** Seconds an IP-ban answer asks to wait (DingTalk says 5; tests use less). */
 		this.banWaitSeconds = options.banWaitSeconds ?? 1;
+		/** How long a token lives (DingTalk: 7200 s); tests of expiry by the clock use less. */
+		this.tokenLifetimeSeconds = options.tokenLifetimeSeconds ?? TOKEN_LIFETIME_SECONDS;
 
 		this.tokens = new Map(); // token → { owner, expiresAt }
 		this.tokenOfApp = new Map(); // appKey → token (internal apps reuse a valid token)
@@ -327,12 +329,12 @@ class DingTalkServer {
 			const existing = this.tokenOfApp.get(owner);
 			const entry = existing && this.tokens.get(existing);
 			if (entry && entry.expiresAt > now) {
-				entry.expiresAt = now + TOKEN_LIFETIME_SECONDS * 1000;
+				entry.expiresAt = now + this.tokenLifetimeSeconds * 1000;
 				return existing;
 			}
 		}
 		const token = randomBytes(16).toString('hex');
-		this.tokens.set(token, { owner, expiresAt: now + TOKEN_LIFETIME_SECONDS * 1000, recallCalls: 0 });
+		this.tokens.set(token, { owner, expiresAt: now + this.tokenLifetimeSeconds * 1000, recallCalls: 0 });
 		this.tokenOfApp.set(owner, token);
 		return token;
 	}
@@ -377,14 +379,14 @@ class DingTalkServer {
 			if (this.apps.get(body.appKey) === undefined || this.apps.get(body.appKey) !== body.appSecret) {
 				return apiError(400, 'invalidClientIdOrSecret', '无效的clientId或者clientSecret');
 			}
-			return send(200, { accessToken: this.issueToken(body.appKey, true), expireIn: TOKEN_LIFETIME_SECONDS });
+			return send(200, { accessToken: this.issueToken(body.appKey, true), expireIn: this.tokenLifetimeSeconds });
 		}
 		if (route === `POST ${PATHS.corpAccessToken}`) {
 			const suite = this.suites.get(body.suiteKey);
 			if (!suite || suite.suiteSecret !== body.suiteSecret) return apiError(400, 'invalidSuiteKey', 'suitekey不合法');
 			if (suite.suiteTicket !== body.suiteTicket) return apiError(400, 'invalidSuiteTicket', 'suiteTicket无效');
 			if (!suite.corps.includes(body.authCorpId)) return apiError(400, 'invalidAuthInfo', '企业未授权');
-			return send(200, { accessToken: this.issueToken(`${body.suiteKey}/${body.authCorpId}`, false), expireIn: TOKEN_LIFETIME_SECONDS });
+			return send(200, { accessToken: this.issueToken(`${body.suiteKey}/${body.authCorpId}`, false), expireIn: this.tokenLifetimeSeconds });
 		}
 
 		const handlers = {

@@ -7,7 +7,11 @@ import type {
 import { sleep } from 'n8n-workflow';
 
 import type { DingTalkBaseUrls } from '../../../credentials/DingTalkHosts';
-import { ACCESS_TOKEN_ERROR_PREFIX, dingTalkBaseUrls } from '../../../credentials/DingTalkHosts';
+import {
+	ACCESS_TOKEN_DUE_MESSAGE,
+	ACCESS_TOKEN_ERROR_PREFIX,
+	dingTalkBaseUrls,
+} from '../../../credentials/DingTalkHosts';
 import type { Answer } from './errors';
 import { classifyApiAnswer, classifyOapiAnswer, classifyRequestFailure, isPerSecondLimit } from './errors';
 import type { Pacer } from './pacer';
@@ -54,11 +58,12 @@ export function backoffMs(attempt: number, baseMs: number): number {
 	return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
 }
 
-function accessTokenFailure(error: unknown): string | undefined {
+/** The credential's own error message in an error n8n's helper wrapped, if it starts with `prefix`. */
+function credentialMessage(error: unknown, prefix: string): string | undefined {
 	let current: unknown = error;
 	for (let depth = 0; current && depth < 6; depth++) {
 		const message = (current as { message?: unknown }).message;
-		if (typeof message === 'string' && message.startsWith(ACCESS_TOKEN_ERROR_PREFIX)) return message;
+		if (typeof message === 'string' && message.startsWith(prefix)) return message;
 		current = (current as { cause?: unknown }).cause;
 	}
 	return undefined;
@@ -254,10 +259,15 @@ export class DingTalkClient {
 				response.body,
 			);
 		} catch (error) {
-			const tokenFailure = accessTokenFailure(error);
-			answer = tokenFailure
-				? { kind: 'configuration', code: 'accessTokenUnavailable', message: tokenFailure }
-				: classifyRequestFailure(error);
+			const tokenFailure = credentialMessage(error, ACCESS_TOKEN_ERROR_PREFIX);
+			if (tokenFailure) {
+				answer = { kind: 'configuration', code: 'accessTokenUnavailable', message: tokenFailure };
+			} else if (credentialMessage(error, ACCESS_TOKEN_DUE_MESSAGE)) {
+				// Nothing was sent: renew the token as if DingTalk had rejected it.
+				answer = { kind: 'tokenRejected', code: 'accessTokenDue', message: ACCESS_TOKEN_DUE_MESSAGE };
+			} else {
+				answer = classifyRequestFailure(error);
+			}
 		}
 		if (answer.kind === 'throttled') pacer.throttled(ticket);
 		else pacer.admitted(ticket);
