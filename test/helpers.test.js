@@ -7,7 +7,6 @@ const { parseProcessQueryKeys, parseMsgTaskIds, parseAgentId, parseRobotCode } =
 const { chunk, uniqueByPool, runWithConcurrency } = dist('helpers/batching.js');
 const { outcomesOfBatchAnswer } = dist('helpers/results.js');
 const { classifyApiAnswer, classifyOapiAnswer, classifyRequestFailure, isInternalFailure } = dist('transport/errors.js');
-const { Pacer } = dist('transport/pacer.js');
 
 describe('reading keys and IDs', () => {
 	test('processQueryKeys: one key, an array, or a comma list; trimmed, empty parts dropped', () => {
@@ -155,53 +154,5 @@ describe('reading DingTalk’s answers', () => {
 		const refused = classifyRequestFailure(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));
 		expect(refused).toMatchObject({ code: 'network', message: expect.stringMatching(/ECONNREFUSED/) });
 		expect(JSON.stringify(refused)).not.toContain('secret');
-	});
-});
-
-describe('Pacer', () => {
-	/** A clock that only moves when the pacer waits or the test says so. */
-	function fakeClock() {
-		let now = 1_000_000;
-		return { now: () => now, wait: async (ms) => void (now += ms), advance: (ms) => void (now += ms) };
-	}
-
-	test('unlimited until throttled; then never more calls in flight or answered within a second than DingTalk admitted', async () => {
-		const clock = fakeClock();
-		const pacer = new Pacer(1000, 60_000, clock.now, clock.wait);
-		const tickets = [];
-		for (let i = 0; i < 25; i++) tickets.push(await pacer.acquire());
-		expect(clock.now()).toBe(1_000_000); // no waiting before a throttle
-		clock.advance(30);
-		for (const ticket of tickets.slice(0, 20)) pacer.admitted(ticket);
-		for (const ticket of tickets.slice(20)) pacer.throttled(ticket); // DingTalk admitted 20
-		expect(pacer.callsPerWindow).toBe(20);
-
-		const answeredAt = new Array(20).fill(clock.now());
-		const startedAt = [];
-		for (let i = 0; i < 40; i++) {
-			const ticket = await pacer.acquire();
-			startedAt.push(clock.now());
-			clock.advance(30);
-			pacer.admitted(ticket);
-			answeredAt.push(clock.now());
-		}
-		// The 21st call after any answered call starts at least a second after that answer.
-		for (let i = 0; i < startedAt.length; i++) expect(startedAt[i] - answeredAt[i]).toBeGreaterThanOrEqual(1000);
-	});
-
-	test('throttled with fewer calls in the window than learned: the rate drops to what was admitted; probes for more after a quiet spell', async () => {
-		const clock = fakeClock();
-		const pacer = new Pacer(1000, 10_000, clock.now, clock.wait);
-		for (let i = 0; i < 5; i++) pacer.admitted(await pacer.acquire());
-		pacer.throttled(await pacer.acquire());
-		expect(pacer.callsPerWindow).toBe(5);
-		clock.advance(2000);
-		pacer.admitted(await pacer.acquire());
-		pacer.admitted(await pacer.acquire());
-		pacer.throttled(await pacer.acquire()); // only 2 admitted in this window: a per-minute limit, or another app's calls
-		expect(pacer.callsPerWindow).toBe(2);
-		clock.advance(10_001);
-		await pacer.acquire();
-		expect(pacer.callsPerWindow).toBe(3);
 	});
 });

@@ -10,8 +10,12 @@
  *   n8n-http      the same batched calls through n8n's own HTTP client (the one under
  *                 httpRequestWithAuthentication), without engine or node: what n8n's HTTP layer costs
  *
+ * Then incident storms: many executions of the node at once on one DingTalk app, in one process or in
+ * two (queue-mode workers), against the server limited to DingTalk's standard 20 calls per second.
+ *
  * Each measurement runs in its own child process, so its peak RSS is its own; the server runs here.
  * Writes test/bench/results.json and results.md, and the README's benchmark section.
+ * `--only=single` or `--only=storms` measures one part and keeps the other's last figures.
  */
 const { execFileSync, spawn } = require('node:child_process');
 const fs = require('node:fs');
@@ -105,6 +109,38 @@ async function measureInChild({ approach, keys, warmupKeys, perItem, apiBaseUrl,
 	process.stdout.write(JSON.stringify({ wallMs, outputs, failed, measuredFrom, peakRssMb: process.resourceUsage().maxRSS / 1024 }));
 }
 
+/**
+ * One process of a storm: `executions` runs of the node at once, each recalling its own keys (one key
+ * per item, as alerts come), all on one credential holding a valid token. It warms up on another app,
+ * says `ready`, and starts when the parent says `go`, at the same moment as the other processes.
+ */
+async function stormInChild({ keysPerExecution, warmupKeys, credentialData, warmupCredentialData }, go) {
+	const { runNode, CredentialsHelper } = require('../support/n8n-harness');
+	const recall = async (keys, data) => {
+		const credentials = new CredentialsHelper();
+		credentials.add('cred-1', data);
+		const result = await runNode({
+			items: keys.map((key) => ({ keys: key })),
+			credentials,
+			parameters: { operation: 'recallRobotOneOnOneMessages', robotCode: ROBOT, processQueryKeys: '={{ $json.keys }}', options: {} },
+		});
+		if (result.error) throw result.error;
+		return { outputs: result.success.length + result.failed.length, failed: result.failed.length };
+	};
+	await recall(warmupKeys, warmupCredentialData);
+	process.stdout.write('ready\n');
+	await go;
+	const started = process.hrtime.bigint();
+	const goAt = Date.now();
+	const executions = await Promise.all(
+		keysPerExecution.map(async (keys) => {
+			const { outputs, failed } = await recall(keys, credentialData);
+			return { wallMs: Number(process.hrtime.bigint() - started) / 1e6, outputs, failed };
+		}),
+	);
+	process.stdout.write(`${JSON.stringify({ goAt, executions })}\n`);
+}
+
 // ---------------------------------------------------------------- parent: the runs and the report
 
 function runChild(args) {
@@ -119,6 +155,112 @@ function runChild(args) {
 		child.stdin.end(JSON.stringify(args));
 	});
 }
+
+/** Starts a storm process; resolves `ready` once it has warmed up, `done` with its executions. */
+function stormChild(args) {
+	const child = spawn(process.execPath, [__filename, '--storm-child'], {
+		stdio: ['pipe', 'pipe', 'inherit'],
+		env: { ...process.env, N8N_LOG_LEVEL: 'silent' },
+	});
+	child.stdin.write(`${JSON.stringify(args)}\n`);
+	let out = '';
+	let markReady;
+	const ready = new Promise((resolve) => (markReady = resolve));
+	child.stdout.on('data', (chunk) => {
+		out += chunk;
+		if (out.startsWith('ready\n')) markReady();
+	});
+	const done = new Promise((resolve, reject) =>
+		child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.slice('ready\n'.length))) : reject(new Error(`storm child exited ${code}: ${out}`)))),
+	);
+	return { ready, done, go: () => child.stdin.end('go\n') };
+}
+
+const STORM_LIMIT_PER_SECOND = 20;
+
+/** The least time DingTalk's limit allows: all calls but the last second's go in the seconds before it, plus one round trip. */
+function stormFloorMs(calls) {
+	return (Math.ceil(calls / STORM_LIMIT_PER_SECOND) - 1) * 1000 + LATENCY_MS;
+}
+
+/** One storm: `processes` × `executions` runs of the node at once, `keys` keys each, on one app. */
+async function measureStorm({ processes, executions, keys }) {
+	const apps = { 'ding-app-key': 'ding-app-secret', 'ding-warmup-key': 'ding-warmup-secret' };
+	const server = await new DingTalkServer({ apps, robots: [ROBOT], latencyMs: LATENCY_MS, rateLimitPerSecond: STORM_LIMIT_PER_SECOND }).start();
+	try {
+		// Every execution starts on the same valid token, as a storm on a credential in use does.
+		const credentialData = server.credentialData({ accessToken: server.issueToken('ding-app-key', true) });
+		const warmupCredentialData = server.credentialData({ clientId: 'ding-warmup-key', clientSecret: 'ding-warmup-secret' });
+		const keysOf = Array.from({ length: processes }, () => Array.from({ length: executions }, () => server.sendRobotMessages(ROBOT, keys)));
+		const children = keysOf.map((keysPerExecution) =>
+			stormChild({ keysPerExecution, warmupKeys: server.sendRobotMessages(ROBOT, 20), credentialData, warmupCredentialData }),
+		);
+		await Promise.all(children.map((child) => child.ready));
+		const tokenFetchesBefore = server.tokenFetches;
+		for (const child of children) child.go();
+		const results = await Promise.all(children.map((child) => child.done));
+
+		const measuredFrom = Math.min(...results.map((result) => result.goAt));
+		const calls = server.callsTo(PATHS.batchRecall).filter((call) => call.at >= measuredFrom);
+		const allKeys = keysOf.flat(2);
+		const recalledByCalls = calls.flatMap((call) => call.recalledKeys ?? []);
+		const durations = results.flatMap((result) => result.executions.map((execution) => execution.wallMs)).sort((a, b) => a - b);
+		const admitted = calls.filter((call) => call.status !== 403).length;
+		const throttledCalls = calls.length - admitted;
+		const floorMs = stormFloorMs(processes * executions * Math.ceil(keys / 20));
+		const row = {
+			processes,
+			executions,
+			keysPerExecution: keys,
+			callsAdmitted: admitted,
+			throttledCalls,
+			throttledPerCall: Math.round((throttledCalls / admitted) * 1000) / 1000,
+			failed: results.reduce((sum, result) => sum + result.executions.reduce((total, execution) => total + execution.failed, 0), 0),
+			outputs: results.reduce((sum, result) => sum + result.executions.reduce((total, execution) => total + execution.outputs, 0), 0),
+			everyKeyRecalledOnce: recalledByCalls.length === allKeys.length && new Set(recalledByCalls).size === allKeys.length && allKeys.every((key) => server.isRecalled(key)),
+			tokenFetches: server.tokenFetches - tokenFetchesBefore,
+			floorMs,
+			slowestMs: Math.round(durations.at(-1)),
+			medianMs: Math.round(durations[Math.floor(durations.length / 2)]),
+			slowestOverFloor: ratio(durations.at(-1), floorMs),
+			medianOverFloor: ratio(durations[Math.floor(durations.length / 2)], floorMs),
+		};
+		row.missed = stormTargetsMissed(row);
+		console.error(`  ${stormName(row).padEnd(40)} slowest ${row.slowestOverFloor}× floor, median ${row.medianOverFloor}×, ${throttledCalls} throttled / ${admitted} calls, ${row.failed} Failed${row.missed.length ? `; missed: ${row.missed.join(', ')}` : ''}`);
+		return row;
+	} finally {
+		await server.stop();
+	}
+}
+
+function stormName({ processes, executions, keysPerExecution }) {
+	const keys = `${keysPerExecution.toLocaleString('en')} keys`;
+	return processes === 1 ? `${executions} executions × ${keys}, one process` : `${processes} processes × ${executions} executions × ${keys}`;
+}
+
+/**
+ * The storm targets: in one process the slowest execution within 1.25× the floor and at most 10 %
+ * throttled answers per call; across processes within 1.5×; always zero Failed and every key recalled once.
+ */
+function stormTargetsMissed(row) {
+	const missed = [];
+	const slowest = row.processes === 1 ? 1.25 : 1.5;
+	if (row.slowestOverFloor > slowest) missed.push(`slowest over ${slowest}× the floor`);
+	if (row.processes === 1 && row.throttledPerCall > 0.1) missed.push('over 10 % throttled');
+	if (row.failed) missed.push('keys on Failed');
+	if (!row.everyKeyRecalledOnce) missed.push('not every key recalled exactly once');
+	return missed;
+}
+
+/** The storms of issue 10, then the same with 1,000 keys per execution. */
+const STORMS = [
+	{ processes: 1, executions: 8, keys: 500 },
+	{ processes: 1, executions: 100, keys: 20 },
+	{ processes: 2, executions: 4, keys: 500 },
+	{ processes: 1, executions: 8, keys: 1000 },
+	{ processes: 1, executions: 100, keys: 1000 },
+	{ processes: 2, executions: 4, keys: 1000 },
+];
 
 async function measure(approach, keyCount, { rateLimitPerSecond = 0, perItem = 1 } = {}) {
 	const server = await new DingTalkServer({ robots: [ROBOT], latencyMs: LATENCY_MS, rateLimitPerSecond }).start();
@@ -180,11 +322,23 @@ function markdown(report) {
 		lines.push(`| ${row.keys.toLocaleString('en')} | ${row.calls - row.throttledCalls} | ${row.throttledCalls} | ${row.failed} | ${(row.wallMs / 1000).toFixed(2)} s | ${row.minimumSeconds.toFixed(2)} s | ${row.overMinimum} |`);
 	}
 	lines.push('', `Time from 10,000 to 100,000 keys (node): ×${report.growth10kTo100k} for ×10 the keys.`);
+	if (report.storms) lines.push('', stormsMarkdown(report.storms));
 	return lines.join('\n');
 }
 
-async function main() {
-	execFileSync('npm', ['run', 'build', '--silent'], { cwd: path.resolve(here, '../..'), stdio: ['ignore', 'ignore', 'inherit'] });
+function stormsMarkdown(storms) {
+	const lines = [];
+	lines.push(`Incident storms, measured ${storms.date}: executions started at the same moment on one DingTalk app, each recalling its own keys (one key per item) from the same valid token, the server allowing ${storms.limitPerSecond} calls per second; two processes stand for two queue-mode workers. Floor = (⌈calls ÷ ${storms.limitPerSecond}⌉ − 1) s + one ${storms.latencyMs} ms round trip. Targets: in one process the slowest execution within 1.25× the floor and at most 10 % throttled answers per call; in two, within 1.5×; zero Failed, every key recalled once.`, '');
+	lines.push('| storm | calls admitted | throttled answers (per call) | Failed | every key recalled once | floor | slowest ÷ floor | median ÷ floor | targets |');
+	lines.push('| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | --- |');
+	for (const row of storms.rows) {
+		lines.push(`| ${stormName(row)} | ${row.callsAdmitted} | ${row.throttledCalls} (${(row.throttledPerCall * 100).toFixed(1)} %) | ${row.failed} | ${row.everyKeyRecalledOnce ? 'yes' : 'no'} | ${(row.floorMs / 1000).toFixed(2)} s | ${row.slowestOverFloor}× | ${row.medianOverFloor}× | ${row.missed.length ? `missed: ${row.missed.join(', ')}` : 'met'} |`);
+	}
+	return lines.join('\n');
+}
+
+/** The single-run figures: the node against the alternatives, then under 20 calls per second. */
+async function measureSingleRuns() {
 	const sizes = [];
 	for (const keys of [1000, 10000, 100000]) {
 		console.error(`${keys} keys:`);
@@ -220,20 +374,39 @@ async function main() {
 		const minimumSeconds = Math.ceil(keys / 20) / 20;
 		throttled.push({ ...row, minimumSeconds, overMinimum: ratio(row.wallMs / 1000, minimumSeconds) });
 	}
-	const node10k = sizes[1].rows[0];
-	const node100k = sizes[2].rows[0];
-	const report = {
-		date: new Date().toISOString().slice(0, 10),
-		machine: `${os.cpus().length} × ${os.cpus()[0].model.trim()}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.platform()}`,
+	return {
+		date: today(),
+		machine: machine(),
 		latencyMs: LATENCY_MS,
 		concurrency: CONCURRENCY,
 		repeats: REPEATS,
 		sizes,
 		throttled,
-		growth10kTo100k: ratio(node100k.wallMs, node10k.wallMs),
+		growth10kTo100k: ratio(sizes[2].rows[0].wallMs, sizes[1].rows[0].wallMs),
 	};
+}
+
+async function measureStorms() {
+	console.error(`incident storms, ${STORM_LIMIT_PER_SECOND} calls per second:`);
+	const rows = [];
+	for (const storm of STORMS) rows.push(await measureStorm(storm));
+	return { date: today(), machine: machine(), latencyMs: LATENCY_MS, limitPerSecond: STORM_LIMIT_PER_SECOND, rows };
+}
+
+const today = () => new Date().toISOString().slice(0, 10);
+const machine = () => `${os.cpus().length} × ${os.cpus()[0].model.trim()}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.platform()}`;
+
+async function main() {
+	const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length);
+	execFileSync('npm', ['run', 'build', '--silent'], { cwd: path.resolve(here, '../..'), stdio: ['ignore', 'ignore', 'inherit'] });
+	const resultsFile = path.join(here, 'results.json');
+	const previous = fs.existsSync(resultsFile) ? JSON.parse(fs.readFileSync(resultsFile, 'utf8')) : {};
+	const { storms: previousStorms, ...previousSingle } = previous;
+	const single = only === 'storms' ? previousSingle : await measureSingleRuns();
+	const storms = only === 'single' ? previousStorms : await measureStorms();
+	const report = { ...single, storms };
 	const table = markdown(report);
-	fs.writeFileSync(path.join(here, 'results.json'), `${JSON.stringify(report, null, 2)}\n`);
+	fs.writeFileSync(resultsFile, `${JSON.stringify(report, null, 2)}\n`);
 	fs.writeFileSync(path.join(here, 'results.md'), `${table}\n`);
 	const readme = path.resolve(here, '../../README.md');
 	const text = fs.readFileSync(readme, 'utf8');
@@ -245,7 +418,23 @@ async function main() {
 	console.log(table);
 }
 
-if (process.argv.includes('--child')) {
+if (process.argv.includes('--storm-child')) {
+	let input = '';
+	let markGo;
+	const go = new Promise((resolve) => (markGo = resolve));
+	let started = false;
+	process.stdin.on('data', (chunk) => {
+		input += chunk;
+		if (!started && input.includes('\n')) {
+			started = true;
+			stormInChild(JSON.parse(input.slice(0, input.indexOf('\n'))), go).catch((error) => {
+				console.error(error);
+				process.exit(1);
+			});
+		}
+		if (input.endsWith('go\n')) markGo();
+	});
+} else if (process.argv.includes('--child')) {
 	let input = '';
 	process.stdin.on('data', (chunk) => (input += chunk));
 	process.stdin.on('end', () =>

@@ -14,7 +14,8 @@ import {
 } from '../../../credentials/DingTalkHosts';
 import type { Answer } from './errors';
 import { classifyApiAnswer, classifyOapiAnswer, classifyRequestFailure, isPerSecondLimit } from './errors';
-import { Pacer } from './pacer';
+import type { Pacer } from './pacer';
+import { appIdentity, sharedPacer } from './pacer';
 
 export const CREDENTIAL_TYPE = 'dingTalkApi';
 
@@ -70,12 +71,10 @@ function credentialMessage(error: unknown, prefix: string): string | undefined {
 
 /**
  * Talks to DingTalk for one node run: sends each call with the credential through n8n's helpers,
- * paces calls per API, repeats after faults and throttling, and renews a rejected token once,
- * shared by all calls that failed on it together.
+ * paces it with every other execution in the process that calls the same app's API, repeats after
+ * faults and throttling, and renews a rejected token once, shared by all calls that failed on it together.
  */
 export class DingTalkClient {
-	private readonly pacers = new Map<string, Pacer>();
-
 	private tokenGeneration = 0;
 
 	private renewal?: Promise<Answer>;
@@ -90,6 +89,9 @@ export class DingTalkClient {
 
 	readonly baseUrls: DingTalkBaseUrls;
 
+	/** Who DingTalk counts the calls against (never a secret): the pacers are shared per app. */
+	private readonly appIdentity: string;
+
 	/** `credentials` is the credential as the run read it; the client reads it again only to renew the token. */
 	constructor(
 		private readonly context: IExecuteFunctions,
@@ -97,6 +99,7 @@ export class DingTalkClient {
 		private readonly settings: ClientSettings,
 	) {
 		this.baseUrls = dingTalkBaseUrls(credentials);
+		this.appIdentity = appIdentity(credentials);
 		this.credential = Promise.resolve(this.asStored(credentials));
 	}
 
@@ -218,15 +221,13 @@ export class DingTalkClient {
 		return await this.credential;
 	}
 
-
-	private pacerFor(path: string): Pacer {
-		let pacer = this.pacers.get(path);
-		if (!pacer) this.pacers.set(path, (pacer = new Pacer()));
-		return pacer;
+	/** Every execution of this process calling this app's API waits on the same pacer. */
+	private pacerFor(call: DingTalkCall): Pacer {
+		return sharedPacer(this.appIdentity, `${this.baseUrls[call.host]}${call.path}`);
 	}
 
 	private async send(call: DingTalkCall, credential?: StoredCredential): Promise<Answer> {
-		const pacer = this.pacerFor(call.path);
+		const pacer = this.pacerFor(call);
 		const ticket = await pacer.acquire();
 
 		const request: IHttpRequestOptions = {

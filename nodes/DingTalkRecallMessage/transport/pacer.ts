@@ -1,103 +1,221 @@
+import type { ICredentialDataDecryptedObject } from 'n8n-workflow';
 import { sleep } from 'n8n-workflow';
+
+/** DingTalk's limit on a standard plan: 20 calls per second per app per API. */
+export const STANDARD_CALLS_PER_SECOND = 20;
+
+/** The longest pause between probes, in windows, while DingTalk keeps refusing them. */
+const MAX_PROBE_PAUSE = 3;
 
 interface PacedCall {
 	ticket: number;
+	startedAt: number;
+	/**
+	 * Started above the limit, to find out whether DingTalk admits more. It stays a probe until it proves
+	 * room (DingTalk admitted it and every call started before it) or proves nothing.
+	 */
+	probe: boolean;
 	/** When DingTalk's answer came; unset while the call is in flight. */
 	answeredAt?: number;
+	/** DingTalk refused it. */
+	throttled?: boolean;
+}
+
+export interface PacerClock {
+	now: () => number;
+	wait: (ms: number) => Promise<void>;
 }
 
 /**
- * Paces the calls to one DingTalk API. It starts unlimited (organisations on paid plans have higher
- * limits than the standard 20 calls per second) and, on a throttling answer, learns the rate DingTalk
- * allows from how many calls it admitted; then it probes for one more now and then.
+ * Paces the calls to one DingTalk API of one app, for every execution in the process: calls get their
+ * turns in the order they asked, whichever execution they come from.
  *
- * DingTalk counts the calls that arrive in each second. A call arrives after it starts and before it is
+ * DingTalk counts the calls it admits in each second. A call arrives after it starts and before it is
  * answered, so the pacer counts every call in flight plus every call answered in the last window: that
- * count never falls below DingTalk's, whatever the network's delays.
+ * count never falls below DingTalk's, whatever the network's delays, so calls within the limit are
+ * admitted unless something else (another process, a lower limit) uses the app too.
+ *
+ * The limit starts at DingTalk's standard rate. While calls wait for room, a few probes go above it;
+ * each one that proves room (DingTalk admitted it, and every call started before it) raises the limit
+ * by one and lets one more probe go, so the limit doubles every round trip while DingTalk admits more
+ * (paid plans, or another process that stopped). A refused probe stops probing for one to three
+ * windows. A refused call within the limit means others use the app too: the limit drops to what
+ * DingTalk admitted of this pacer's calls, its share; processes sharing an app converge this way to
+ * DingTalk's limit between them, with no coordination but DingTalk's answers.
  */
 export class Pacer {
 	/** Calls in flight and calls answered within the window, in start order. */
 	private readonly calls: PacedCall[] = [];
 
+	/** Calls waiting for room, first come first served. */
+	private readonly waiting: Array<(ticket: number) => void> = [];
+
 	private lastTicket = 0;
 
-	private limit = Number.POSITIVE_INFINITY;
+	private limit: number;
 
-	private lastChange = 0;
+	/** How many probes may be unsettled (in flight, or admitted with earlier calls still in flight) at once. */
+	private probes: number;
 
-	/** The last ticket handed out when the limit last changed. */
-	private ticketAtChange = 0;
+	/**
+	 * No call has been refused since a probe last proved room (or since the start): probes may go while
+	 * calls within the limit are on their way.
+	 */
+	private climbing = true;
 
-	/** Wakes the calls waiting for room when an answer comes in. */
-	private answered?: { promise: Promise<void>; resolve: () => void };
+	/** No probe before this time: DingTalk refused a call lately. */
+	private probeFrom = 0;
+
+	/** Windows to wait before the next probe: doubles with each refused probe, up to MAX_PROBE_PAUSE. */
+	private probePause = 1;
+
+	/** When the pacer will look for room again, if it is waiting for time to pass. */
+	private wakeAt?: number;
 
 	constructor(
+		startLimit = STANDARD_CALLS_PER_SECOND,
 		private readonly windowMs = 1000,
-		private readonly probeAfterMs = 30_000,
-		private readonly now: () => number = Date.now,
-		private readonly wait: (ms: number) => Promise<void> = sleep,
-	) {}
+		private readonly clock: PacerClock = { now: Date.now, wait: sleep },
+	) {
+		this.limit = startLimit;
+		this.probes = Math.ceil(startLimit / 4);
+	}
 
 	get callsPerWindow(): number {
 		return this.limit;
 	}
 
-	/** Waits until one more call fits the learned rate; returns the call's ticket. */
+	/** Waits for this call's turn and for room under the limit; returns the call's ticket. */
 	async acquire(): Promise<number> {
-		for (;;) {
-			const now = this.now();
-			this.forgetOlderThan(now - this.windowMs);
-			if (Number.isFinite(this.limit) && now - this.lastChange > this.probeAfterMs) {
-				this.limit += 1;
-				this.lastChange = now;
-				this.ticketAtChange = this.lastTicket;
-			}
-			if (this.calls.length < this.limit) {
-				this.calls.push({ ticket: ++this.lastTicket });
-				return this.lastTicket;
-			}
-			const oldestAnswer = Math.min(...this.calls.map((call) => call.answeredAt ?? Number.POSITIVE_INFINITY));
-			const untilRoom = Number.isFinite(oldestAnswer) ? oldestAnswer + this.windowMs - now : this.windowMs;
-			this.answered ??= (() => {
-				let resolve = () => {};
-				const promise = new Promise<void>((done) => (resolve = done));
-				return { promise, resolve };
-			})();
-			await Promise.race([this.wait(Math.max(1, untilRoom)), this.answered.promise]);
-		}
+		return await new Promise<number>((start) => {
+			this.waiting.push(start);
+			this.serve();
+		});
 	}
 
 	/** DingTalk answered the call with this ticket, and admitted it. */
 	admitted(ticket: number): void {
 		const call = this.calls.find((candidate) => candidate.ticket === ticket);
-		if (call) call.answeredAt = this.now();
-		this.wakeWaiting();
+		if (call) call.answeredAt = this.clock.now();
+		this.settleProbes();
+		this.serve();
 	}
 
-	/** The call with this ticket was throttled: it was not admitted, and the rate is lower than assumed. */
+	/** The call with this ticket was throttled: DingTalk had no room for it. */
 	throttled(ticket: number): void {
-		const index = this.calls.findIndex((call) => call.ticket === ticket);
-		if (index >= 0) this.calls.splice(index, 1);
-		// The calls in the window that started before this one are what DingTalk admitted.
-		const admittedBefore = this.calls.filter((call) => call.ticket < ticket).length;
-		// A call started under the current limit and still throttled: the limit itself is too high.
-		const ceiling = ticket > this.ticketAtChange ? this.limit - 1 : this.limit;
-		this.limit = Math.max(1, Math.min(admittedBefore, ceiling));
-		this.ticketAtChange = this.lastTicket;
-		this.lastChange = this.now();
-		this.wakeWaiting();
+		const call = this.calls.find((candidate) => candidate.ticket === ticket);
+		if (!call) return;
+		const now = this.clock.now();
+		if (call.probe) {
+			// DingTalk did not count it: the limit stands.
+			this.calls.splice(this.calls.indexOf(call), 1);
+		} else {
+			// A call within the limit refused: others use the app too, or the limit is lower. This pacer's
+			// share is what DingTalk admitted of its calls in the window (those in flight are counted until
+			// they are refused too). The refused call keeps its place in the window, so that refusals never
+			// come faster than the limit.
+			call.answeredAt = now;
+			call.throttled = true;
+			this.limit = Math.max(1, Math.min(this.limit, admittedShare(this.calls)));
+		}
+		this.probes = 1;
+		this.climbing = false;
+		this.probeFrom = now + this.probePause * this.windowMs;
+		if (call.probe) this.probePause = Math.min(MAX_PROBE_PAUSE, this.probePause * 2);
+		this.settleProbes();
+		this.serve();
 	}
 
-	private forgetOlderThan(time: number): void {
+	/**
+	 * A probe DingTalk admitted proves room once every call started before it is admitted too. Overtaking
+	 * one of them on the way to DingTalk, it may have taken that call's room: if that call was refused,
+	 * the probe proves nothing.
+	 */
+	private settleProbes(): void {
+		for (const probe of this.calls) {
+			if (!probe.probe || probe.answeredAt === undefined) continue;
+			const before = this.calls.filter((call) => call.ticket < probe.ticket && !call.probe);
+			if (before.some((call) => call.throttled && call.answeredAt! >= probe.startedAt)) {
+				probe.probe = false;
+			} else if (before.every((call) => call.answeredAt !== undefined)) {
+				probe.probe = false;
+				this.limit++;
+				this.probes++;
+				this.probePause = 1;
+				this.climbing = true;
+			}
+		}
+	}
+
+	/** Starts waiting calls while there is room, in the order they asked. */
+	private serve(): void {
+		const now = this.clock.now();
+		this.forgetAnsweredBefore(now - this.windowMs);
+		while (this.waiting.length) {
+			const probe = this.calls.length >= this.limit;
+			if (probe && !this.mayProbe(now)) break;
+			this.calls.push({ ticket: ++this.lastTicket, startedAt: now, probe });
+			this.waiting.shift()!(this.lastTicket);
+		}
+		if (this.waiting.length) this.wakeWhenRoom(now);
+	}
+
+	private mayProbe(now: number): boolean {
+		if (now < this.probeFrom) return false;
+		// After a refusal, the first probe goes once every call within the limit has its answer: then it
+		// cannot overtake one of them on the way to DingTalk and have it refused in its place.
+		if (!this.climbing && this.calls.some((call) => !call.probe && call.answeredAt === undefined)) return false;
+		const unsettled = this.calls.filter((call) => call.probe).length;
+		return unsettled < Math.min(this.probes, Math.ceil(this.limit / 4));
+	}
+
+	/** Room comes when an answer comes in, or when the oldest answer leaves the window. */
+	private wakeWhenRoom(now: number): void {
+		let oldestAnswer = Number.POSITIVE_INFINITY;
+		for (const call of this.calls) if (call.answeredAt !== undefined) oldestAnswer = Math.min(oldestAnswer, call.answeredAt);
+		if (!Number.isFinite(oldestAnswer)) return;
+		const at = oldestAnswer + this.windowMs;
+		if (this.wakeAt !== undefined && this.wakeAt <= at) return;
+		this.wakeAt = at;
+		void this.clock.wait(at - now).then(() => {
+			if (this.wakeAt === at) this.wakeAt = undefined;
+			this.serve();
+		});
+	}
+
+	private forgetAnsweredBefore(time: number): void {
 		for (let index = this.calls.length - 1; index >= 0; index--) {
 			const { answeredAt } = this.calls[index];
 			if (answeredAt !== undefined && answeredAt <= time) this.calls.splice(index, 1);
 		}
 	}
+}
 
-	private wakeWaiting(): void {
-		const waiting = this.answered;
-		this.answered = undefined;
-		waiting?.resolve();
-	}
+/**
+ * What DingTalk admitted of these calls, counting those in flight within the limit until it refuses
+ * them too: the pacer's share of the app's limit when other processes use the app as well.
+ */
+function admittedShare(calls: readonly PacedCall[]): number {
+	return calls.filter((call) => !call.throttled && !(call.probe && call.answeredAt === undefined)).length;
+}
+
+/** The app DingTalk counts a credential's calls against: its client ID, or suite key and corp ID; never a secret. */
+export function appIdentity(credentials: ICredentialDataDecryptedObject): string {
+	return credentials.appType === 'thirdParty'
+		? `suite ${String(credentials.suiteKey)} corp ${String(credentials.authCorpId)}`
+		: `app ${String(credentials.clientId)}`;
+}
+
+/** One pacer per DingTalk app, host and API in this n8n process, shared by every execution that runs here. */
+const pacers = new Map<string, Pacer>();
+
+/**
+ * The pacer for calls of the app `appIdentity` to `url` (base URL and path: two hosts or test servers
+ * never share one). n8n loads a node's module once per process, so every execution of the process shares it.
+ */
+export function sharedPacer(appIdentity: string, url: string): Pacer {
+	const key = `${appIdentity} ${url}`;
+	let pacer = pacers.get(key);
+	if (!pacer) pacers.set(key, (pacer = new Pacer()));
+	return pacer;
 }

@@ -1,0 +1,175 @@
+'use strict';
+/**
+ * The pacer's own logic, on a simulated clock and a simulated DingTalk (test/support/pacing-simulation.js):
+ * seconds of pacing run in milliseconds and give the same counts every run. The node's executions in
+ * n8n's engine against the DingTalk-compatible server are in storm.test.js.
+ */
+const path = require('node:path');
+
+const { Pacer, appIdentity, sharedPacer } = require(path.resolve(__dirname, '../dist/nodes/DingTalkRecallMessage/transport/pacer.js'));
+const { SimulatedClock, SimulatedDingTalk, execution } = require('./support/pacing-simulation');
+
+/**
+ * A storm: `processes` n8n processes, each with its pacer, each running `executions` executions of
+ * `calls` calls at once against one app. Returns how long each execution took and DingTalk's counts.
+ */
+async function storm({ processes = 1, executions, calls, callsPerSecond = 20, backoff = true }) {
+	const clock = new SimulatedClock();
+	const dingTalk = new SimulatedDingTalk(clock, { callsPerSecond });
+	const started = clock.now();
+	const pacers = Array.from({ length: processes }, () => new Pacer(20, 1000, clock));
+	const runs = pacers.flatMap((pacer) =>
+		Array.from({ length: executions }, () => execution({ clock, pacer, dingTalk, calls, backoff })),
+	);
+	const finished = Promise.all(runs);
+	await clock.run();
+	const durations = (await finished).map((end) => end - started);
+	const total = processes * executions * calls;
+	const floorMs = (Math.ceil(total / callsPerSecond) - 1) * 1000 + dingTalk.latencyMs;
+	return { durations, slowest: Math.max(...durations) / floorMs, dingTalk, pacers, total };
+}
+
+describe('Which calls share a pace: one app, one host, one API', () => {
+	const internal = { appType: 'internal', clientId: 'dingclient', clientSecret: 'app-secret-1', accessToken: 'token-1' };
+	const thirdParty = { appType: 'thirdParty', suiteKey: 'suite1', suiteSecret: 'suite-secret', suiteTicket: 'ticket', authCorpId: 'corpA', accessToken: 'token-2' };
+
+	test('an app is its client ID, or its suite key and the corp it is installed in; never a secret, ticket or token', () => {
+		expect(appIdentity(internal)).toContain('dingclient');
+		expect(appIdentity({ ...internal, clientSecret: 'rotated', accessToken: 'renewed' })).toBe(appIdentity(internal));
+		expect(appIdentity({ ...internal, clientId: 'otherclient' })).not.toBe(appIdentity(internal));
+		expect(appIdentity(thirdParty)).toContain('suite1');
+		expect(appIdentity(thirdParty)).toContain('corpA');
+		expect(appIdentity({ ...thirdParty, authCorpId: 'corpB' })).not.toBe(appIdentity(thirdParty));
+		for (const identity of [appIdentity(internal), appIdentity(thirdParty)]) {
+			for (const secret of ['app-secret-1', 'suite-secret', 'ticket', 'token-1', 'token-2']) expect(identity).not.toContain(secret);
+		}
+	});
+
+	test('one pacer per app and API address in the process', () => {
+		const url = 'https://api.dingtalk.com/v1.0/robot/otoMessages/batchRecall';
+		const pacer = sharedPacer(appIdentity(internal), url);
+		expect(sharedPacer(appIdentity({ ...internal, accessToken: 'renewed' }), url)).toBe(pacer);
+		expect(sharedPacer(appIdentity(internal), 'https://api.dingtalk.com/v1.0/robot/groupMessages/recall')).not.toBe(pacer);
+		expect(sharedPacer(appIdentity(internal), 'https://api.dingtalk.io/v1.0/robot/otoMessages/batchRecall')).not.toBe(pacer);
+		expect(sharedPacer(appIdentity(thirdParty), url)).not.toBe(pacer);
+		expect(pacer.callsPerWindow).toBe(20);
+	});
+});
+
+/** A fresh pacer on a simulated clock, and the tickets of `count` calls started at once through it. */
+async function burst(count) {
+	const clock = new SimulatedClock();
+	const pacer = new Pacer(undefined, 1000, clock);
+	const tickets = [];
+	for (let i = 0; i < count; i++) tickets.push(await pacer.acquire());
+	return { clock, pacer, tickets };
+}
+
+describe('Pacer: one pace per app and API, shared by the executions of a process', () => {
+	test('starts at DingTalk’s standard 20 calls a second; a probe above it raises the limit once DingTalk admitted it and every call before it', async () => {
+		const { pacer, tickets } = await burst(21);
+		const probe = tickets.pop();
+		// The probe overtook the others on its way to DingTalk: admitted, it proves nothing yet.
+		pacer.admitted(probe);
+		expect(pacer.callsPerWindow).toBe(20);
+		for (const ticket of tickets) pacer.admitted(ticket);
+		expect(pacer.callsPerWindow).toBe(21);
+	});
+
+	test('a probe admitted in the place of an earlier call DingTalk refused proves nothing: the limit drops to what was admitted', async () => {
+		const { pacer, tickets } = await burst(21);
+		const probe = tickets.pop();
+		pacer.admitted(probe);
+		for (const ticket of tickets.slice(0, 19)) pacer.admitted(ticket);
+		pacer.throttled(tickets[19]);
+		expect(pacer.callsPerWindow).toBe(20);
+	});
+
+	test('DingTalk refuses calls within the limit: the limit drops to what it admitted, and the next call waits for the window to pass', async () => {
+		const { clock, pacer, tickets } = await burst(20);
+		expect(pacer.callsPerWindow).toBe(20);
+		const answeredAt = clock.now();
+		for (const ticket of tickets.slice(0, 12)) pacer.admitted(ticket);
+		for (const ticket of tickets.slice(12)) pacer.throttled(ticket);
+		expect(pacer.callsPerWindow).toBe(12);
+		const next = pacer.acquire().then(() => clock.now());
+		await clock.run();
+		// Refused calls keep their place in the window: repeated at once, they would be refused again.
+		expect(await next).toBe(answeredAt + 1000);
+	});
+
+	test('a storm in one process: every call admitted, at most 8 % refused, the slowest execution within 1.1× the floor', async () => {
+		for (const [executions, calls] of [
+			[8, 25],
+			[100, 1],
+		]) {
+			const { dingTalk, slowest, total } = await storm({ executions, calls });
+			expect(dingTalk.admitted).toBe(total);
+			expect(dingTalk.throttled).toBeLessThanOrEqual(total * 0.08);
+			expect(slowest).toBeLessThan(1.1);
+		}
+	});
+
+	test('calls get their turns in the order they asked: a small execution is not starved by a big one', async () => {
+		const clock = new SimulatedClock();
+		const dingTalk = new SimulatedDingTalk(clock, { callsPerSecond: 20 });
+		const pacer = new Pacer(20, 1000, clock);
+		const big = execution({ clock, pacer, dingTalk, calls: 200 });
+		const small = clock.wait(3000).then(async () => {
+			const arrived = clock.now();
+			return (await execution({ clock, pacer, dingTalk, calls: 3 })) - arrived;
+		});
+		await clock.run();
+		await big;
+		// Behind at most the 5 calls the big execution has queued: its turn comes within the second.
+		expect(await small).toBeLessThan(1000);
+
+		const order = [];
+		const fifo = new Pacer(2, 1000, clock);
+		const turns = [1, 2, 3, 4, 5].map((n) =>
+			fifo.acquire().then((ticket) => {
+				order.push(n);
+				fifo.admitted(ticket);
+			}),
+		);
+		await clock.run();
+		await Promise.all(turns);
+		expect(order).toEqual([1, 2, 3, 4, 5]);
+	});
+
+	test('two processes sharing an app converge to DingTalk’s limit between them: every call admitted within 1.3× the floor', async () => {
+		const { dingTalk, slowest, total, pacers } = await storm({ processes: 2, executions: 4, calls: 50 });
+		expect(dingTalk.admitted).toBe(total);
+		expect(slowest).toBeLessThan(1.3);
+		// After the opening second (both start at 20), refusals are the occasional probe.
+		expect(dingTalk.throttled).toBeLessThan(20 + total * 0.1);
+		expect(pacers[0].callsPerWindow + pacers[1].callsPerWindow).toBeGreaterThanOrEqual(18);
+	});
+
+	test('climbs quickly while DingTalk admits more than 20 calls a second (a paid plan)', async () => {
+		const { dingTalk, slowest, total, pacers } = await storm({ executions: 4, calls: 100, callsPerSecond: 50 });
+		expect(dingTalk.admitted).toBe(total);
+		expect(slowest).toBeLessThan(1.1);
+		expect(pacers[0].callsPerWindow).toBeGreaterThanOrEqual(48);
+	});
+
+	test('a single execution on an unlimited server goes as fast as it would unpaced: the climb costs no round trip', async () => {
+		const timed = async (startLimit) => {
+			const clock = new SimulatedClock();
+			const dingTalk = new SimulatedDingTalk(clock, { callsPerSecond: Number.POSITIVE_INFINITY });
+			const run = execution({ clock, pacer: new Pacer(startLimit, 1000, clock), dingTalk, calls: 100 });
+			await clock.run();
+			return (await run) - 1_000_000;
+		};
+		expect(await timed(20)).toBeLessThanOrEqual((await timed(Number.POSITIVE_INFINITY)) * 1.02);
+	});
+
+	test('DingTalk admits fewer than learned (another app, a lower limit): the limit drops to what was admitted, and refusals never come faster than it', async () => {
+		const { dingTalk, pacers, total } = await storm({ executions: 4, calls: 20, callsPerSecond: 5, backoff: false });
+		expect(dingTalk.admitted).toBe(total);
+		expect(pacers[0].callsPerWindow).toBeLessThanOrEqual(5);
+		// 80 calls at 5 a second take 16 seconds: 20 of the opening 25 calls (20 and 5 probes) are refused,
+		// then one probe every one to three seconds.
+		expect(dingTalk.throttled).toBeLessThanOrEqual(28);
+	});
+});

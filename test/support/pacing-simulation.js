@@ -1,0 +1,98 @@
+'use strict';
+/**
+ * A simulated clock and DingTalk for the pacer's own tests: time moves only from one timer to the next,
+ * so seconds of pacing run in milliseconds, and the same run gives the same counts every time.
+ */
+
+class SimulatedClock {
+	constructor(start = 1_000_000) {
+		this.time = start;
+		this.timers = [];
+		this.now = () => this.time;
+		this.wait = (ms) => new Promise((resolve) => this.timers.push({ at: this.time + Math.max(0, ms), resolve, order: this.timers.length }));
+	}
+
+	/** Runs timers in time order, letting every promise settle after each, until none are left. */
+	async run() {
+		await settle();
+		while (this.timers.length) {
+			this.timers.sort((a, b) => a.at - b.at || a.order - b.order);
+			const timer = this.timers.shift();
+			this.time = Math.max(this.time, timer.at);
+			timer.resolve();
+			await settle();
+		}
+	}
+}
+
+function settle() {
+	return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Mulberry32: the same numbers for the same seed. */
+function seededRandom(seed) {
+	let state = seed >>> 0;
+	return () => {
+		state = (state + 0x6d2b79f5) >>> 0;
+		let t = state;
+		t = Math.imul(t ^ (t >>> 15), t | 1);
+		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+	};
+}
+
+/** DingTalk's per-app, per-API limit: a sliding one-second window of admitted calls, as the test server models it. */
+class SimulatedDingTalk {
+	constructor(clock, { callsPerSecond = 20, latencyMs = 30, jitterMs = 5, seed = 1 } = {}) {
+		this.clock = clock;
+		this.callsPerSecond = callsPerSecond;
+		this.latencyMs = latencyMs;
+		this.jitterMs = jitterMs;
+		this.random = seededRandom(seed);
+		this.admittedAt = [];
+		this.admitted = 0;
+		this.throttled = 0;
+	}
+
+	/** One call: true when DingTalk admitted it, false when it was throttled. */
+	async call() {
+		// Calls reach DingTalk a little out of the order they started in, as they do over the network.
+		await this.clock.wait(this.latencyMs + this.random() * this.jitterMs);
+		const now = this.clock.now();
+		this.admittedAt = this.admittedAt.filter((at) => at > now - 1000);
+		if (this.admittedAt.length >= this.callsPerSecond) {
+			this.throttled++;
+			return false;
+		}
+		this.admittedAt.push(now);
+		this.admitted++;
+		return true;
+	}
+}
+
+/**
+ * One execution of the node as far as pacing goes: `calls` calls, `concurrency` at a time, each through
+ * `pacer`, a throttled call repeated until admitted, as the node's client does: the first time through
+ * the pacer, then after a growing wait (`backoff`). Resolves to when it finished.
+ */
+async function execution({ clock, pacer, dingTalk, calls, concurrency = 5, backoff = false }) {
+	let next = 0;
+	const lanes = Array.from({ length: Math.min(concurrency, calls) }, async () => {
+		while (next < calls) {
+			next++;
+			for (let throttles = 0; ; throttles++) {
+				if (backoff && throttles > 1) await clock.wait(Math.min(8000, 1000 * 2 ** (throttles - 1)) * (0.5 + dingTalk.random() / 2));
+				const ticket = await pacer.acquire();
+				if (await dingTalk.call()) {
+					pacer.admitted(ticket);
+					break;
+				}
+				pacer.throttled(ticket);
+			}
+		}
+	});
+	await Promise.all(lanes);
+	return clock.now();
+}
+
+module.exports = { SimulatedClock, SimulatedDingTalk, execution };
