@@ -22,23 +22,12 @@ export interface KeyRequest {
 
 /** Thrown by a batch when DingTalk says the setup is wrong: the run stops instead of failing every key alike. */
 export class ConfigurationError extends Error {
-	/** Outcomes the batch already had when the error stopped it: a key recalled before it stays recalled. */
-	readonly known = new Map<string, RecallOutcome>();
-
-	constructor(readonly answer: Answer) {
+	constructor(
+		readonly answer: Answer,
+		/** Outcomes the batch already had when the error stopped it: a key recalled before it stays recalled. */
+		readonly known: ReadonlyMap<string, RecallOutcome> = new Map(),
+	) {
 		super(answer.message);
-	}
-}
-
-/** Runs the rest of a batch; if a setup error stops it, the outcomes `known` so far travel with the error. */
-export async function keepingKnownOutcomes<T>(known: Map<string, RecallOutcome>, rest: () => Promise<T>): Promise<T> {
-	try {
-		return await rest();
-	} catch (error) {
-		if (error instanceof ConfigurationError) {
-			for (const [key, outcome] of known) if (!error.known.has(key)) error.known.set(key, outcome);
-		}
-		throw error;
 	}
 }
 

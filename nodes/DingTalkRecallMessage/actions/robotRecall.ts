@@ -6,7 +6,7 @@ import { checkedNotRecalled, confirmedRecalled, outcomeOfFailedAnswer, outcomesO
 import type { DingTalkCall, DingTalkClient } from '../transport';
 import { isConversationCode } from '../transport/errors';
 import type { PoolParameter, PoolSettings } from './recall';
-import { collectKeyRequests, ConfigurationError, keepingKnownOutcomes, recallPooled } from './recall';
+import { collectKeyRequests, ConfigurationError, recallPooled } from './recall';
 
 /** What sets one of DingTalk's robot recall APIs apart: its path, whether it works per chat, its read status. */
 export interface RobotRecallApi {
@@ -85,34 +85,39 @@ function recallBody(api: RobotRecallApi, pool: RobotPool, keys: string[]): IData
 }
 
 /**
- * One recall call for `keys`. When DingTalk refuses the whole call because of some of its keys, the
- * batch is split in halves until the bad keys stand alone, so every other key is still recalled. A
- * refusal of the whole chat is not split: no key of that chat can be recalled.
+ * One recall call for `keys`, its outcomes put in `found`. When DingTalk refuses the whole call because
+ * of some of its keys, the batch is split in halves until the bad keys stand alone, so every other key
+ * is still recalled. A refusal of the whole chat is not split: no key of that chat can be recalled.
  */
 async function recallKeys(
 	client: DingTalkClient,
 	api: RobotRecallApi,
 	pool: RobotPool,
 	keys: string[],
-): Promise<Map<string, RecallOutcome>> {
+	found: Map<string, RecallOutcome>,
+): Promise<void> {
 	const answer = await client.call({ host: 'api', path: api.recallPath, json: recallBody(api, pool, keys) });
-	if (answer.kind === 'configuration') throw new ConfigurationError(answer);
+	// What `found` holds by now (keys recalled while isolating a bad one) travels with the error.
+	if (answer.kind === 'configuration') throw new ConfigurationError(answer, found);
 
 	const perKey = answer.body ? outcomesOfBatchAnswer(keys, answer.body, answer.requestId) : undefined;
-	if (perKey && (answer.kind === 'ok' || answer.kind === 'refused')) return perKey;
+	if (perKey && (answer.kind === 'ok' || answer.kind === 'refused')) {
+		for (const [key, outcome] of perKey) found.set(key, outcome);
+		return;
+	}
 
 	if (answer.kind === 'refused' && keys.length > 1 && !isConversationCode(answer.code)) {
 		const half = Math.ceil(keys.length / 2);
-		const first = await recallKeys(client, api, pool, keys.slice(0, half));
-		const second = await keepingKnownOutcomes(first, async () => await recallKeys(client, api, pool, keys.slice(half)));
-		return new Map([...first, ...second]);
+		await recallKeys(client, api, pool, keys.slice(0, half), found);
+		await recallKeys(client, api, pool, keys.slice(half), found);
+		return;
 	}
 
 	const outcome =
 		answer.kind === 'ok'
 			? outcomeOfFailedAnswer({ ...answer, code: 'notReported' })
 			: outcomeOfFailedAnswer(answer);
-	return new Map(keys.map((key) => [key, outcome]));
+	for (const key of keys) found.set(key, outcome);
 }
 
 /** Keys on which DingTalk said it failed internally (`SYSTEM_ERROR` …) are repeated, within the Retries option. */
@@ -122,13 +127,13 @@ async function recallWithRepeats(
 	pool: RobotPool,
 	keys: string[],
 ): Promise<Map<string, RecallOutcome>> {
-	const outcomes = await recallKeys(client, api, pool, keys);
+	const outcomes = new Map<string, RecallOutcome>();
+	await recallKeys(client, api, pool, keys, outcomes);
 	for (let attempt = 1; attempt <= client.maxRetries; attempt++) {
 		const again = keys.filter((key) => outcomes.get(key)?.passingFault);
 		if (!again.length) break;
 		await client.waitBeforeRepeat(attempt);
-		const repeated = await keepingKnownOutcomes(outcomes, async () => await recallKeys(client, api, pool, again));
-		for (const [key, outcome] of repeated) outcomes.set(key, outcome);
+		await recallKeys(client, api, pool, again, outcomes);
 	}
 	return outcomes;
 }
