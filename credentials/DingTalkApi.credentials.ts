@@ -271,8 +271,7 @@ export class DingTalkApi implements ICredentialType {
 	): Promise<IHttpRequestOptions> {
 		const token = String(credentials.accessToken ?? '');
 		const { uri } = requestOptions as IHttpRequestOptions & { uri?: unknown };
-		const address = requestOptions.url ?? (typeof uri === 'string' ? uri : String(uri ?? ''));
-		const url = `${requestOptions.baseURL ?? ''}${address}`;
+		const url = `${requestOptions.baseURL ?? ''}${requestOptions.url ?? String(uri ?? '')}`;
 		const due = Number(credentials.renewAt ?? 0);
 		// The token API itself (the credential's Test button) needs no token.
 		if (due > 0 && Date.now() >= due && !url.includes('/oauth2/')) throw new Error(ACCESS_TOKEN_DUE_MESSAGE);

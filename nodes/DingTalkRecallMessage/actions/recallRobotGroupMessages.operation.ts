@@ -21,9 +21,6 @@ const api: RobotRecallApi = {
 	}),
 };
 
-export const description: INodeProperties[] = robotParameters(api, {
-	sentBy: 'POST /v1.0/robot/groupMessages/send',
-	keysHint: 'Keys of all input items that share a Robot Code and an Open Conversation ID are recalled together, 20 per call',
-});
+export const description: INodeProperties[] = robotParameters(api, 'POST /v1.0/robot/groupMessages/send');
 
 export const execute = robotRecallOperation(api);

@@ -22,9 +22,6 @@ const api: RobotRecallApi = {
 	}),
 };
 
-export const description: INodeProperties[] = robotParameters(api, {
-	sentBy: 'POST /v1.0/robot/oToMessages/batchSend',
-	keysHint: 'Keys of all input items that share a Robot Code are recalled together, 20 per call',
-});
+export const description: INodeProperties[] = robotParameters(api, 'POST /v1.0/robot/oToMessages/batchSend');
 
 export const execute = robotRecallOperation(api);

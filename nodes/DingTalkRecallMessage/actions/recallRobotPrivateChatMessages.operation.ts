@@ -14,9 +14,6 @@ const api: RobotRecallApi = {
 	inConversation: true,
 };
 
-export const description: INodeProperties[] = robotParameters(api, {
-	sentBy: 'POST /v1.0/robot/privateChatMessages/send',
-	keysHint: 'Keys of all input items that share a Robot Code and an Open Conversation ID are recalled together, 20 per call',
-});
+export const description: INodeProperties[] = robotParameters(api, 'POST /v1.0/robot/privateChatMessages/send');
 
 export const execute = robotRecallOperation(api);

@@ -18,12 +18,10 @@ export interface RobotRecallApi {
 	readStatus?: (robotCode: string, openConversationId: string, processQueryKey: string) => DingTalkCall;
 }
 
-/** The per-item parameters of a robot recall operation. */
-export function robotParameters(
-	api: RobotRecallApi,
-	{ sentBy, keysHint }: { sentBy: string; keysHint: string },
-): INodeProperties[] {
+/** The per-item parameters of a robot recall operation; `sentBy` names the send call that returns the keys. */
+export function robotParameters(api: RobotRecallApi, sentBy: string): INodeProperties[] {
 	const displayOptions = { show: { operation: [api.operation] } };
+	const sharedBy = api.inConversation ? 'a Robot Code and an Open Conversation ID' : 'a Robot Code';
 	const conversation: INodeProperties[] = api.inConversation
 		? [
 				{
@@ -60,7 +58,7 @@ export function robotParameters(
 			default: '',
 			placeholder: 'e.g. Kna29Ra5pdJznx1ghavbumkQKwDzgfxZLapw55G7x0Q=',
 			description: `The ID DingTalk gave the message when the robot sent it: the processQueryKey in the answer of the send call (${sentBy}). One key, a comma-separated list, or an expression that gives an array of keys.`,
-			hint: keysHint,
+			hint: `Keys of all input items that share ${sharedBy} are recalled together, 20 per call`,
 			displayOptions,
 		},
 	];
@@ -161,40 +159,10 @@ async function confirmUnclear(
 	}
 }
 
-/** Runs a robot recall operation: pools every input item's keys per robot (and chat) and recalls them 20 per call. */
-async function recallRobotMessages(
-	context: IExecuteFunctions,
-	items: INodeExecutionData[],
-	client: DingTalkClient,
-	settings: PoolSettings,
-	api: RobotRecallApi,
-): Promise<INodeExecutionData[][]> {
-	const requests = collectKeyRequests(context, items, {
-		operation: api.operation,
-		pool: poolParameters(api),
-		valueParameter: 'processQueryKeys',
-		valueField: 'processQueryKey',
-		parseValues: parseProcessQueryKeys,
-		emptyProblem: 'processQueryKeys is empty: give at least one processQueryKey',
-		display: (value) => value,
-	});
-	// A chat DingTalk refused as a whole is not asked again for the pool's other batches.
-	const refusedChats = new Map<string, RecallOutcome>();
-	return await recallPooled(context, requests, settings, async ([robotCode, openConversationId = ''], keys) => {
-		const pool = { robotCode, openConversationId };
-		const poolName = JSON.stringify(pool);
-		const refused = refusedChats.get(poolName);
-		if (refused) return new Map(keys.map((key) => [key, refused]));
-
-		const outcomes = await recallWithRepeats(client, api, pool, keys);
-		const chatRefusal = [...outcomes.values()].find((outcome) => isConversationCode(outcome.errorCode ?? ''));
-		if (chatRefusal) refusedChats.set(poolName, chatRefusal);
-		if (settings.checkUnclear) await confirmUnclear(client, api, pool, outcomes);
-		return outcomes;
-	});
-}
-
-/** The `execute` of a robot recall operation: the same machinery for every robot API. */
+/**
+ * The `execute` of a robot recall operation, the same machinery for every robot API: pools every input
+ * item's keys per robot (and chat) and recalls them 20 per call.
+ */
 export function robotRecallOperation(api: RobotRecallApi) {
 	return async function execute(
 		this: IExecuteFunctions,
@@ -202,6 +170,28 @@ export function robotRecallOperation(api: RobotRecallApi) {
 		client: DingTalkClient,
 		settings: PoolSettings,
 	): Promise<INodeExecutionData[][]> {
-		return await recallRobotMessages(this, items, client, settings, api);
+		const requests = collectKeyRequests(this, items, {
+			operation: api.operation,
+			pool: poolParameters(api),
+			valueParameter: 'processQueryKeys',
+			valueField: 'processQueryKey',
+			parseValues: parseProcessQueryKeys,
+			emptyProblem: 'processQueryKeys is empty: give at least one processQueryKey',
+			display: (value) => value,
+		});
+		// A chat DingTalk refused as a whole is not asked again for the pool's other batches.
+		const refusedChats = new Map<string, RecallOutcome>();
+		return await recallPooled(this, requests, settings, async ([robotCode, openConversationId = ''], keys) => {
+			const pool = { robotCode, openConversationId };
+			const poolName = JSON.stringify(pool);
+			const refused = refusedChats.get(poolName);
+			if (refused) return new Map(keys.map((key) => [key, refused]));
+
+			const outcomes = await recallWithRepeats(client, api, pool, keys);
+			const chatRefusal = [...outcomes.values()].find((outcome) => isConversationCode(outcome.errorCode ?? ''));
+			if (chatRefusal) refusedChats.set(poolName, chatRefusal);
+			if (settings.checkUnclear) await confirmUnclear(client, api, pool, outcomes);
+			return outcomes;
+		});
 	};
 }

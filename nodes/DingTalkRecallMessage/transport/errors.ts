@@ -58,13 +58,14 @@ const CONFIGURATION_HINTS: Record<string, string> = {
 		"Check the DingTalk API credential: its keys, its Environment (China or Global) and, for Custom, its base URLs. Use the credential's Test button to see DingTalk's own answer.",
 };
 
+const TOO_OLD = 'The message is older than 24 hours; DingTalk no longer lets it be recalled.';
+
 /** What an unsuccessful code means for the person reading the Failed output. */
 const CODE_EXPLANATIONS: Record<string, string> = {
 	'invalid.processQueryKey':
 		'DingTalk does not know this processQueryKey. Check that it is the processQueryKey the robot batchSend call returned.',
-	'robot.processQueryKey.expired':
-		'The message is older than 24 hours; DingTalk no longer lets it be recalled.',
-	'processQueryKey.expireTime': 'The message is older than 24 hours; DingTalk no longer lets it be recalled.',
+	'robot.processQueryKey.expired': TOO_OLD,
+	'processQueryKey.expireTime': TOO_OLD,
 	'invalid.openConversationId':
 		'DingTalk does not know this openConversationId for this robot. Check that it is the conversation the message was sent to, and that the robot is still in it.',
 	'miss.openConversationId': 'DingTalk says the openConversationId is missing. Give the openConversationId of the chat the message was sent to.',
@@ -76,15 +77,12 @@ const CODE_EXPLANATIONS: Record<string, string> = {
 	'notRevoke.all.messages': 'DingTalk said it could not recall every message of the call, without saying which.',
 	'400002':
 		'DingTalk does not know this agentId and msgTaskId pair, or the notification is older than 24 hours. Check both IDs.',
-	timeout:
-		'DingTalk did not answer in time, even after retries.',
-	network:
-		'The connection to DingTalk failed, even after retries.',
+	timeout: 'DingTalk did not answer in time, even after retries.',
+	network: 'The connection to DingTalk failed, even after retries.',
 	invalidResponse:
 		'DingTalk answered with something that is not its usual JSON (an HTML page, an empty body, a proxy error), even after retries.',
 	'system.error': 'DingTalk had an internal error, even after retries. Try again later.',
-	notReported:
-		'DingTalk answered the call but did not say whether this message was recalled.',
+	notReported: 'DingTalk answered the call but did not say whether this message was recalled.',
 	invalidInput: 'The input for this item is not valid.',
 };
 
@@ -210,12 +208,12 @@ export function classifyOapiAnswer(statusCode: number, rawBody: unknown): Answer
 	const requestId = text(body.request_id) ?? text(body.requestId);
 	let errcode = Number(body.errcode);
 	let message = text(body.errmsg) ?? '';
-	if (errcode === 88) {
-		const wrapped = body.sub_code === undefined ? WRAPPED_ERRMSG.exec(message) : undefined;
-		if (body.sub_code !== undefined) {
-			errcode = Number(body.sub_code);
-			message = text(body.sub_msg) ?? message;
-		} else if (wrapped) {
+	if (errcode === 88 && body.sub_code !== undefined) {
+		errcode = Number(body.sub_code);
+		message = text(body.sub_msg) ?? message;
+	} else if (errcode === 88) {
+		const wrapped = WRAPPED_ERRMSG.exec(message);
+		if (wrapped) {
 			errcode = Number(wrapped[1]);
 			message = wrapped[2]?.trim() || message;
 		}
