@@ -8,26 +8,17 @@ import type {
 	Icon,
 } from 'n8n-workflow';
 
-import {
-	ACCESS_TOKEN_DUE_MESSAGE,
-	ACCESS_TOKEN_ERROR_PREFIX,
-	dingTalkBaseUrls,
-	isNewStyleApiUrl,
-} from './DingTalkHosts';
+import { currentClock } from './DingTalkClock';
+import { dingTalkBaseUrls, isNewStyleApiUrl } from './DingTalkHosts';
+import type { TokenFailureKind } from './DingTalkTokenRenewal';
+import { DingTalkTokenDueError, DingTalkTokenError, renewAfter, tokenDue } from './DingTalkTokenRenewal';
+
+/** Every error the credential throws while getting a token starts with this. */
+const TOKEN_ERROR_PREFIX = 'Could not get a DingTalk access token';
 
 interface TokenResponse {
 	statusCode: number;
 	body: unknown;
-}
-
-/** DingTalk's tokens live 7200 s; renew 5 minutes early (halfway for a shorter-lived token). */
-const DEFAULT_TOKEN_LIFETIME_S = 7200;
-const RENEWAL_MARGIN_MS = 5 * 60 * 1000;
-
-/** When to stop using a token DingTalk issued now, valid for `expireIn` seconds. */
-function renewAfter(expireIn: unknown, now: number): number {
-	const lifetimeMs = (typeof expireIn === 'number' && expireIn > 0 ? expireIn : DEFAULT_TOKEN_LIFETIME_S) * 1000;
-	return now + lifetimeMs - Math.min(RENEWAL_MARGIN_MS, lifetimeMs / 2);
 }
 
 function secretsOf(credentials: ICredentialDataDecryptedObject): string[] {
@@ -41,18 +32,47 @@ function withoutSecrets(text: string, credentials: ICredentialDataDecryptedObjec
 	return secretsOf(credentials).reduce((redacted, secret) => redacted.split(secret).join('***'), text);
 }
 
+/** No connection at all: the address is wrong (or n8n cannot reach DingTalk), not a passing fault. */
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/** A code anywhere in the error chain n8n's helper threw (axios puts the socket's code on a cause). */
+function networkCode(error: unknown): string {
+	let current: unknown = error;
+	for (let depth = 0; current && depth < 6; depth++) {
+		const code = (current as { code?: unknown }).code;
+		if (typeof code === 'string' && /^E[A-Z_]+$/.test(code)) return code;
+		current = (current as { cause?: unknown }).cause;
+	}
+	return '';
+}
+
 /** Words for a failed connection; n8n rewrites any message that carries a raw code such as ECONNREFUSED. */
-function networkReason(error: unknown): string {
-	const code = String((error as { code?: unknown }).code ?? '');
+function networkReason(code: string, error: unknown): string {
 	const reasons: Record<string, string> = {
 		ECONNREFUSED: 'connection refused',
 		ENOTFOUND: 'host name not found',
 		EAI_AGAIN: 'host name lookup failed',
+		EHOSTUNREACH: 'host unreachable',
+		ENETUNREACH: 'network unreachable',
 		ETIMEDOUT: 'timed out',
 		ECONNABORTED: 'timed out',
 		ECONNRESET: 'connection dropped',
 	};
-	return reasons[code] ?? 'network error';
+	if (reasons[code]) return reasons[code];
+	return /timeout|timed out/i.test(String((error as { message?: unknown }).message ?? '')) ? 'timed out' : 'network error';
+}
+
+/**
+ * DingTalk's token endpoints sit behind the same gateway as every other API and fail the same passing
+ * ways: 5xx, 429, throttling, `system.busy` (also with HTTP 200), a body that is not DingTalk's JSON.
+ * Only a DingTalk code on a 4xx answer (`invalidClientIdOrSecret` …) says the keys are wrong.
+ */
+function tokenAnswerFailure(statusCode: number, code: string | undefined): TokenFailureKind {
+	if (statusCode >= 500 || statusCode === 429 || !code) return 'passing';
+	if (/busy|^Forbidden\.AccessDenied\.(Qps|Qpm)|^(system|server|internal|service)[._-]?(error|unavailable)$/i.test(code)) {
+		return 'passing';
+	}
+	return statusCode >= 200 && statusCode < 300 ? 'passing' : 'refused';
 }
 
 export class DingTalkApi implements ICredentialType {
@@ -225,36 +245,50 @@ export class DingTalkApi implements ICredentialType {
 			})) as TokenResponse;
 		} catch (error) {
 			// The raw error carries the request, secrets included: build a clean one.
-			throw new Error(
-				`${ACCESS_TOKEN_ERROR_PREFIX}: n8n could not reach ${api} (${networkReason(error)}). Check the credential's Environment and base URLs, and that n8n can reach DingTalk.`,
+			const code = networkCode(error);
+			const reason = networkReason(code, error);
+			throw new DingTalkTokenError(
+				UNREACHABLE_CODES.has(code) ? 'unreachable' : 'passing',
+				reason === 'timed out' ? 'timeout' : 'network',
+				`${TOKEN_ERROR_PREFIX}: n8n could not reach ${api} (${reason}). Check the credential's Environment and base URLs, and that n8n can reach DingTalk.`,
 			);
 		}
 
-		const payload = (response.body ?? {}) as {
+		const payload = (response.body !== null && typeof response.body === 'object' ? response.body : {}) as {
 			accessToken?: unknown;
 			expireIn?: unknown;
 			code?: unknown;
 			message?: unknown;
 		};
 		if (response.statusCode < 300 && typeof payload.accessToken === 'string' && payload.accessToken) {
-			return { accessToken: payload.accessToken, renewAt: renewAfter(payload.expireIn, Date.now()) };
+			return { accessToken: payload.accessToken, renewAt: renewAfter(payload.expireIn, currentClock().now()) };
 		}
-		const code = typeof payload.code === 'string' ? payload.code : `HTTP ${response.statusCode}`;
-		const detail =
-			typeof payload.message === 'string'
-				? payload.message
-				: 'the answer was not a DingTalk token response';
+		const code = typeof payload.code === 'string' && payload.code ? payload.code : undefined;
+		const detail = typeof payload.message === 'string' ? payload.message : 'the answer was not a DingTalk token response';
+		if (code === 'InvalidAction.NotFound' || response.statusCode === 404) {
+			throw new DingTalkTokenError(
+				'refused',
+				code ?? 'HTTP 404',
+				`${TOKEN_ERROR_PREFIX}: ${api} has no DingTalk token API (${code ?? 'HTTP 404'}). Check the credential's Environment; for Custom, API Base URL must be DingTalk's new-style API host (such as https://api.dingtalk.com), without a path.`,
+			);
+		}
+		const failure = tokenAnswerFailure(response.statusCode, code);
+		const shown = code ?? `HTTP ${response.statusCode}`;
+		if (failure === 'passing') {
+			throw new DingTalkTokenError(
+				'passing',
+				code ?? (response.statusCode >= 500 ? 'system.error' : 'invalidResponse'),
+				withoutSecrets(`${TOKEN_ERROR_PREFIX}: DingTalk's token API failed for a moment (${shown}: ${detail}).`, credentials),
+			);
+		}
 		const keys = thirdParty
 			? 'Suite Key, Suite Secret, Authorised Corp ID and Suite Ticket'
 			: 'Client ID and Client Secret';
-		if (code === 'InvalidAction.NotFound' || response.statusCode === 404) {
-			throw new Error(
-				`${ACCESS_TOKEN_ERROR_PREFIX}: ${api} has no DingTalk token API (${code}). Check the credential's Environment; for Custom, API Base URL must be DingTalk's new-style API host (such as https://api.dingtalk.com), without a path.`,
-			);
-		}
-		throw new Error(
+		throw new DingTalkTokenError(
+			'refused',
+			shown,
 			withoutSecrets(
-				`${ACCESS_TOKEN_ERROR_PREFIX}: DingTalk answered ${code} (${detail}). Check the ${keys}, and that the Environment matches your organisation.`,
+				`${TOKEN_ERROR_PREFIX}: DingTalk answered ${shown} (${detail}). Check the ${keys}, and that the Environment matches your organisation.`,
 				credentials,
 			),
 		);
@@ -262,8 +296,10 @@ export class DingTalkApi implements ICredentialType {
 
 	/**
 	 * One token, two ways to send it: a header on the new-style host, a query parameter on the old-style
-	 * one. n8n's legacy request helper (used by the HTTP Request node) names the address `uri`, not `url`.
-	 * A token due for renewal is not sent at all: the error makes n8n renew it and repeat the request.
+	 * one. n8n's legacy request helper (the HTTP Request node's) names the address `uri`, not `url`; it
+	 * renews the token after any failure and repeats the request, so a due token is refused there before it
+	 * goes out. Everywhere else the token is sent as it is: n8n's other helpers renew only after HTTP 401,
+	 * and the node renews due tokens itself before its calls.
 	 */
 	async authenticate(
 		credentials: ICredentialDataDecryptedObject,
@@ -272,9 +308,10 @@ export class DingTalkApi implements ICredentialType {
 		const token = String(credentials.accessToken ?? '');
 		const { uri } = requestOptions as IHttpRequestOptions & { uri?: unknown };
 		const url = `${requestOptions.baseURL ?? ''}${requestOptions.url ?? String(uri ?? '')}`;
-		const due = Number(credentials.renewAt ?? 0);
 		// The token API itself (the credential's Test button) needs no token.
-		if (due > 0 && Date.now() >= due && !url.includes('/oauth2/')) throw new Error(ACCESS_TOKEN_DUE_MESSAGE);
+		if (uri !== undefined && token && tokenDue(credentials, currentClock().now()) && !url.includes('/oauth2/')) {
+			throw new DingTalkTokenDueError();
+		}
 		if (isNewStyleApiUrl(url)) {
 			return {
 				...requestOptions,

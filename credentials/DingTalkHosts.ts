@@ -1,15 +1,5 @@
 import type { ICredentialDataDecryptedObject } from 'n8n-workflow';
 
-/** Every error the credential throws while getting a token starts with this, so the node can tell it from a failed call. */
-export const ACCESS_TOKEN_ERROR_PREFIX = 'Could not get a DingTalk access token';
-
-/**
- * What the credential throws, before any request goes out, when the stored token is about to expire. n8n's
- * legacy request helper (the HTTP Request node's) renews a token only after a failed request, and DingTalk's
- * oapi host answers an expired token with HTTP 200: this error is the failure that makes it renew in time.
- */
-export const ACCESS_TOKEN_DUE_MESSAGE = 'The stored DingTalk access token is due for renewal';
-
 /** The two DingTalk hosts a credential talks to: new-style `/v1.0/` APIs and old-style `/topapi/` APIs. */
 export interface DingTalkBaseUrls {
 	api: string;

@@ -157,7 +157,7 @@ describe('Recall Robot Group Messages, in n8n’s engine', () => {
 		for (const call of queries) expect(call.body).toMatchObject({ robotCode: 'dingRobotA', openConversationId: OPS_GROUP });
 	});
 
-	test('a message recalled by an earlier run is on Success marked alreadyRecalled; a message still there after an unclear reason stays Failed', async () => {
+	test('a message recalled by an earlier run is on Success marked alreadyRecalled; the fresh one beside it is recalled now, and only the earlier one is status-checked', async () => {
 		const server = await startServer();
 		const [earlier, fresh] = server.sendChatMessages('dingRobotA', OPS_GROUP, 2);
 		server.robotMessages.get(earlier).recalled = true;
@@ -209,8 +209,9 @@ describe('Recall Robot Private Chat Messages, in n8n’s engine', () => {
 			[OPS_GROUP, 'invalid.openConversationId'],
 			[OPS_GROUP, 'invalid.openConversationId'],
 		]);
-		// No read status exists for private chats: the message says the recall may have happened all the same.
+		// No read status exists for private chats: the item and its message say the recall may have happened all the same.
 		expect(json(result.failed)[0].errorMessage).toMatch(/^The connection to DingTalk failed, even after retries\. It may have been recalled all the same/);
+		expect(json(result.failed).map((item) => item.mayBeRecalled)).toEqual([true, true, undefined, undefined]);
 		expect(server.callsTo(PATHS.readStatus)).toHaveLength(0);
 		expect(server.callsTo(PATHS.groupQuery)).toHaveLength(0);
 	});

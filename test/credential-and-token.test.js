@@ -1,5 +1,5 @@
 'use strict';
-const { startServer, credentialsFor, recallRobot, recallWork, json, PATHS } = require('./support/fixture');
+const { startServer, credentialsFor, recallRobot, recallWork, json, PATHS, currentClock } = require('./support/fixture');
 
 const SECRET = 'ding-app-secret';
 
@@ -119,13 +119,14 @@ describe('DingTalk API credential: getting, storing and renewing the access toke
 	test('a token past its lifetime is renewed before any call goes out with it, on both hosts', async () => {
 		server = await startServer({ tokenLifetimeSeconds: 4 });
 		const credentials = credentialsFor(server);
-		const issuedAround = Date.now();
+		const clock = currentClock();
+		const issuedAround = clock.now();
 		await recallWork({ server, credentials, items: [{ agentId: 836390886, taskId: server.sendWorkNotification('836390886') }] });
 		const { accessToken: oldToken, renewAt } = credentials.dataOf('cred-1');
 		// Renewed halfway through a token this short-lived (5 minutes before the end of DingTalk's 7200 s).
 		expect(renewAt).toBeGreaterThanOrEqual(issuedAround + 2000);
-		expect(renewAt).toBeLessThanOrEqual(Date.now() + 2000);
-		await new Promise((resolve) => setTimeout(resolve, Date.now() - issuedAround > 4000 ? 0 : 4100 - (Date.now() - issuedAround)));
+		expect(renewAt).toBeLessThanOrEqual(clock.now() + 2000);
+		clock.advance(4100);
 
 		const work = await recallWork({ server, credentials, items: [{ agentId: 836390886, taskId: server.sendWorkNotification('836390886') }] });
 		const robot = await recallRobot({ server, credentials, items: [{ keys: server.sendRobotMessages('dingRobotA', 2) }] });
@@ -185,13 +186,17 @@ describe('DingTalk API credential: where authenticate puts the token', () => {
 		expect(authenticated.qs?.access_token).toBeUndefined();
 	});
 
-	test('a token due for renewal is not sent: authenticate fails, which makes n8n renew it and repeat the request', async () => {
+	test('a due token is refused only to n8n’s legacy request helper (uri), which renews it and repeats; other helpers get it as it is', async () => {
 		const due = { accessToken: 'token-1', renewAt: Date.now() - 1 };
 		for (const uri of ['http://127.0.0.1:1/v1.0/robot/oToMessages/batchSend', 'http://127.0.0.1:1/topapi/message/corpconversation/asyncsend_v2']) {
 			await expect(credential.authenticate(due, { method: 'POST', uri })).rejects.toThrow('The stored DingTalk access token is due for renewal');
 		}
+		// httpRequestWithAuthentication renews only after HTTP 401: failing there would fail a call a fresh token could serve.
+		await expect(credential.authenticate(due, { method: 'POST', url: 'http://127.0.0.1:1/v1.0/robot/oToMessages/batchSend' })).resolves.toMatchObject({
+			headers: { 'x-acs-dingtalk-access-token': 'token-1' },
+		});
 		// The token API (the credential's Test button) needs no token.
-		await expect(credential.authenticate(due, { method: 'POST', url: 'http://127.0.0.1:1/v1.0/oauth2/accessToken' })).resolves.toBeDefined();
+		await expect(credential.authenticate(due, { method: 'POST', uri: 'http://127.0.0.1:1/v1.0/oauth2/accessToken' })).resolves.toBeDefined();
 		// A token not yet due, or one stored before the credential kept `renewAt`, is sent.
 		const oapi = { method: 'POST', uri: 'http://127.0.0.1:1/topapi/message/corpconversation/asyncsend_v2' };
 		await expect(credential.authenticate({ accessToken: 'token-1', renewAt: Date.now() + 60_000 }, oapi)).resolves.toMatchObject({ qs: { access_token: 'token-1' } });

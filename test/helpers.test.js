@@ -150,7 +150,7 @@ describe('reading DingTalk’s answers', () => {
 
 	test('a request with no answer is a timeout or a network failure, and echoes nothing of the request', () => {
 		const timeout = Object.assign(new Error('timeout of 300ms exceeded'), { code: 'ECONNABORTED', config: { headers: { token: 'secret' } } });
-		expect(classifyRequestFailure({ message: 'wrapped', cause: timeout })).toEqual({ kind: 'transient', code: 'timeout', message: expect.any(String) });
+		expect(classifyRequestFailure({ message: 'wrapped', cause: timeout })).toEqual({ kind: 'transient', code: 'timeout', message: expect.any(String), lost: true });
 		const refused = classifyRequestFailure(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));
 		expect(refused).toMatchObject({ code: 'network', message: expect.stringMatching(/ECONNREFUSED/) });
 		expect(JSON.stringify(refused)).not.toContain('secret');

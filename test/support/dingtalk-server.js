@@ -103,6 +103,8 @@ class DingTalkServer {
 		/** Set to a number: every token expires after that many recall calls. */
 		this.expireTokensAfter = undefined;
 		this.record = options.record ?? true;
+		/** Where the server reads the time: tests on a simulated clock hand it theirs. */
+		this.clock = options.clock ?? { now: () => Date.now() };
 		this.sockets = new Set();
 	}
 
@@ -150,7 +152,7 @@ class DingTalkServer {
 	 * A robot message as DingTalk keeps it; returns its processQueryKey, standard base64 like DingTalk's
 	 * (`+`, `/`, `=`). `openConversationId` sends it to a group or private chat instead of one-on-one.
 	 */
-	sendRobotMessage(robotCode, { sentAt = Date.now(), key, openConversationId } = {}) {
+	sendRobotMessage(robotCode, { sentAt = this.clock.now(), key, openConversationId } = {}) {
 		const processQueryKey = key ?? randomBytes(32).toString('base64');
 		const conversation = openConversationId === undefined ? undefined : this.conversations.get(openConversationId);
 		if (openConversationId !== undefined && !conversation) throw new Error(`no conversation ${openConversationId}`);
@@ -199,7 +201,8 @@ class DingTalkServer {
 	 * then the connection drops), lostAnswerTimeout (the recall happens, then no answer ever comes), silent
 	 * (the recall happens; the 200 answer says nothing about the keys), or
 	 * `failedReason:<reason>` (the messages are not recalled; each key comes back in `failedResult` with the reason),
-	 * permissionDenied (the app lost the robot permission), or none (a normal answer: faults queue behind it).
+	 * permissionDenied (the app lost the robot permission), `refuse:<code>` (HTTP 400 with a code no document lists),
+ * or none (a normal answer: faults queue behind it). Faults on the token paths make the token API fail.
 	 */
 	injectFault(path, type, count = 1) {
 		this.faultQueue.push({ path, type, remaining: count });
@@ -236,7 +239,7 @@ class DingTalkServer {
 			host,
 			method: req.method,
 			path: url.pathname,
-			at: Date.now(),
+			at: this.clock.now(),
 			status: 0,
 			headerToken: req.headers['x-acs-dingtalk-access-token'],
 			queryToken: url.searchParams.get('access_token') ?? undefined,
@@ -244,6 +247,7 @@ class DingTalkServer {
 			body: undefined,
 		};
 		if (this.record) this.calls.push(call);
+		this.onRequest?.(call);
 		const send = (status, payload, contentType = 'application/json') => {
 			call.status = status;
 			call.code = typeof payload === 'object' ? (payload.code ?? payload.errcode) : undefined;
@@ -253,12 +257,12 @@ class DingTalkServer {
 		};
 		if (this.latencyMs) await new Promise((resolve) => setTimeout(resolve, this.latencyMs));
 
-		const fault = this.takeFault(url.pathname);
-		if (fault && this.answerFault(fault, host, call, req, res, send)) return;
-
 		const parsed = parseBody(raw, req.headers['content-type']);
 		call.body = parsed.value;
 		call.formBody = /application\/x-www-form-urlencoded/i.test(req.headers['content-type'] ?? '');
+
+		const fault = this.takeFault(url.pathname);
+		if (fault && this.answerFault(fault, host, call, req, res, send)) return;
 		// The answer is computed (a recall happens) whatever the fault; a lost answer then never reaches the caller.
 		const answer = fault === 'lostAnswer' ? () => (call.status = -1, req.socket.destroy())
 			: fault === 'lostAnswerTimeout' ? () => (call.status = -2)
@@ -324,13 +328,18 @@ class DingTalkServer {
 				return false;
 			default:
 				if (fault.startsWith('failedReason:')) return false;
+				if (fault.startsWith('refuse:')) {
+					// A whole-call refusal with a code no document lists (DingTalk adds codes without notice).
+					send(400, { code: fault.slice('refuse:'.length), message: 'The call is not allowed', requestid: randomUUID() });
+					return true;
+				}
 				throw new Error(`unknown fault ${fault}`);
 		}
 	}
 
 	issueToken(owner, reuse) {
 		this.tokenFetches++;
-		const now = Date.now();
+		const now = this.clock.now();
 		if (reuse) {
 			const existing = this.tokenOfApp.get(owner);
 			const entry = existing && this.tokens.get(existing);
@@ -350,7 +359,7 @@ class DingTalkServer {
 		if (!token) return 'missing';
 		const entry = this.tokens.get(token);
 		if (!entry) return 'invalid';
-		if (entry.expiresAt <= Date.now()) return 'expired';
+		if (entry.expiresAt <= this.clock.now()) return 'expired';
 		if (this.expireTokensAfter !== undefined && entry.recallCalls >= this.expireTokensAfter) {
 			entry.expiresAt = 0;
 			return 'expired';
@@ -362,7 +371,7 @@ class DingTalkServer {
 	throttled(owner, path) {
 		if (!this.rateLimitPerSecond) return false;
 		const key = `${owner} ${path}`;
-		const now = Date.now();
+		const now = this.clock.now();
 		const starts = (this.admitted.get(key) ?? []).filter((at) => at > now - 1000);
 		if (starts.length >= this.rateLimitPerSecond) {
 			this.admitted.set(key, starts);
@@ -456,7 +465,7 @@ class DingTalkServer {
 			return { reason: ['invalid.processQueryKey', 'processQueryKey is invalid'] };
 		}
 		if (message.robotCode !== robotCode) return { foreign: true, message };
-		if (Date.now() - message.sentAt > DAY_MS) {
+		if (this.clock.now() - message.sentAt > DAY_MS) {
 			return { reason: chat === 'oto' ? ['robot.processQueryKey.expired', 'processQueryKey expired'] : ['processQueryKey.expireTime', 'processQueryKey expired'] };
 		}
 		return { message };

@@ -1,7 +1,30 @@
 'use strict';
-/** Shortcuts the tests share: a server, a credential pointing at it, and one node run. */
+/**
+ * Shortcuts the tests share: a server, a credential pointing at it, and one node run. The node's
+ * transport and the server run on one simulated clock (waits end at once, the clock jumps ahead), so
+ * backoff, throttling and token expiry cost no real seconds; a test file whose point is real time calls
+ * `useRealClock()` first.
+ */
+const path = require('node:path');
 const { DingTalkServer, PATHS } = require('./dingtalk-server');
 const { runNode, CredentialsHelper } = require('./n8n-harness');
+const { SimulatedClock } = require('./simulated-clock');
+
+const transportClock = require(path.resolve(__dirname, '../../dist/credentials/DingTalkClock.js'));
+
+let clock = new SimulatedClock();
+transportClock.useClock(clock);
+
+/** Real time for the node and the servers of this test file. */
+function useRealClock() {
+	clock = { now: () => Date.now(), wait: transportClock.systemClock.wait };
+	transportClock.useClock(transportClock.systemClock);
+}
+
+/** The clock the node and the servers of this test file read. */
+function currentClock() {
+	return clock;
+}
 
 const ROBOT = 'recallRobotOneOnOneMessages';
 const WORK = 'recallWorkNotification';
@@ -10,7 +33,7 @@ const started = new Set();
 
 /** A DingTalk-compatible server for one test; it stops when the test ends, passed or failed. */
 async function startServer(options) {
-	const server = await new DingTalkServer(options).start();
+	const server = await new DingTalkServer({ clock, ...options }).start();
 	started.add(server);
 	return server;
 }
@@ -27,11 +50,12 @@ function credentialsFor(server, overrides = {}) {
 }
 
 /** Runs the robot operation on `items`, each item's keys taken from `$json.keys`. */
-async function recallRobot({ server, credentials = credentialsFor(server), items, robotCode = 'dingRobotA', options = {}, continueOnFail }) {
+async function recallRobot({ server, credentials = credentialsFor(server), items, robotCode = 'dingRobotA', options = {}, continueOnFail, onStart }) {
 	return await runNode({
 		items,
 		credentials,
 		continueOnFail,
+		onStart,
 		parameters: {
 			operation: ROBOT,
 			robotCode,
@@ -61,4 +85,4 @@ function allOutputs(result) {
 	];
 }
 
-module.exports = { startServer, credentialsFor, recallRobot, recallWork, json, allOutputs, PATHS, ROBOT, WORK };
+module.exports = { useRealClock, currentClock, startServer, credentialsFor, recallRobot, recallWork, json, allOutputs, PATHS, ROBOT, WORK };

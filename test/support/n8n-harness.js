@@ -205,7 +205,7 @@ let runCounter = 0;
  * @param {string} [options.credentialId]
  * @param {boolean} [options.continueOnFail]
  */
-async function runNode({ items, parameters, credentials, credentialId = 'cred-1', continueOnFail = false }) {
+async function runNode({ items, parameters, credentials, credentialId = 'cred-1', continueOnFail = false, onStart }) {
 	const runId = `run-${++runCounter}`;
 	pendingInputs.set(runId, items);
 	const stored = credentials.store.get(credentialId);
@@ -224,7 +224,7 @@ async function runNode({ items, parameters, credentials, credentialId = 'cred-1'
 	];
 	const connections = { Input: { main: [[{ node: NODE_NAME, type: 'main', index: 0 }]] } };
 	try {
-		const run = await runWorkflow({ nodes, connections, credentials, startNode: 'Input', executionId: runId });
+		const run = await runWorkflow({ nodes, connections, credentials, startNode: 'Input', executionId: runId, onStart });
 		const taskData = run.data.resultData.runData[NODE_NAME]?.[0];
 		const outputs = taskData?.data?.main ?? [];
 		return {
@@ -247,8 +247,9 @@ async function runNode({ items, parameters, credentials, credentialId = 'cred-1'
  * @param {string} options.startNode the name of the node the run starts at
  * @param {NodeTypes} [options.nodeTypes]
  * @param {string} [options.executionId]
+ * @param {(stop: () => void) => void} [options.onStart] receives what stops the execution, as n8n's Stop button does
  */
-async function runWorkflow({ nodes, connections, credentials, startNode, nodeTypes = new NodeTypes(), executionId = `run-${++runCounter}` }) {
+async function runWorkflow({ nodes, connections, credentials, startNode, nodeTypes = new NodeTypes(), executionId = `run-${++runCounter}`, onStart }) {
 	const workflow = new Workflow({ id: 'wf-test', name: 'DingTalk recall test', nodes, connections, active: false, nodeTypes, settings: {} });
 
 	const workflowData = { id: 'wf-test', name: 'DingTalk recall test', nodes, connections, active: false, settings: {} };
@@ -284,7 +285,9 @@ async function runWorkflow({ nodes, connections, credentials, startNode, nodeTyp
 	};
 
 	const execution = new WorkflowExecute(additionalData, 'manual');
-	await execution.run({ workflow, startNode: workflow.getNode(startNode) });
+	const running = execution.run({ workflow, startNode: workflow.getNode(startNode) });
+	onStart?.(() => running.cancel());
+	await running;
 	return await finished;
 }
 

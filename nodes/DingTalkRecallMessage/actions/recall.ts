@@ -4,9 +4,10 @@ import { NodeApiError } from 'n8n-workflow';
 import { chunk, runWithConcurrency, uniqueByPool } from '../helpers/batching';
 import type { ParsedList, SingleValue } from '../helpers/inputs';
 import type { KeyResult, RecallOutcome } from '../helpers/results';
-import { notRecalled, toOutputs } from '../helpers/results';
+import { BatchLedger, notRecalled, outcomeOfFailedAnswer, recalled, toOutputs } from '../helpers/results';
+import { configurationHint, TEXTS } from '../texts';
+import type { DingTalkCall, DingTalkClient } from '../transport';
 import type { Answer } from '../transport/errors';
-import { configurationHint } from '../transport/errors';
 
 /** One key (or task id) as the user gave it: where it came from, and either what to recall or why it cannot be. */
 export interface KeyRequest {
@@ -20,13 +21,12 @@ export interface KeyRequest {
 	fields: IDataObject;
 }
 
-/** Thrown by a batch when DingTalk says the setup is wrong: the run stops instead of failing every key alike. */
+/**
+ * Thrown by a batch when DingTalk says the setup is wrong: the run stops instead of failing every key
+ * alike. What the batch learned before stays in its ledger.
+ */
 export class ConfigurationError extends Error {
-	constructor(
-		readonly answer: Answer,
-		/** Outcomes the batch already had when the error stopped it: a key recalled before it stays recalled. */
-		readonly known: ReadonlyMap<string, RecallOutcome> = new Map(),
-	) {
+	constructor(readonly answer: Answer) {
 		super(answer.message);
 	}
 }
@@ -138,76 +138,107 @@ export function invalidInput(itemIndex: number, problem: string): RecallOutcome 
 	return notRecalled('invalidInput', `Item ${itemIndex}: ${problem}.`);
 }
 
-function configurationFailure(context: IExecuteFunctions, answer: Answer): NodeApiError {
-	const hint = configurationHint(answer.code) ?? 'Check the DingTalk app and the node settings.';
+/** At most this many recalled keys are named in the error that stops a run. */
+const RECALLED_KEYS_SHOWN = 20;
+
+function configurationFailure(context: IExecuteFunctions, answer: Answer, recalledKeys: string[]): NodeApiError {
+	const hint = configurationHint(answer.code) ?? TEXTS.checkSetup;
+	const recalledNote = recalledKeys.length
+		? ` ${TEXTS.alreadyRecalledBeforeStop(recalledKeys.length, recalledKeys.slice(0, RECALLED_KEYS_SHOWN), 'message')}`
+		: '';
 	return new NodeApiError(context.getNode(), { code: answer.code, message: answer.message } as JsonObject, {
 		message:
 			answer.code === 'accessTokenUnavailable'
 				? answer.message
 				: `DingTalk refused the call: ${answer.code} (${answer.message})`,
-		description: `${hint} (DingTalk code: ${answer.code}${answer.requestId ? `, request ID ${answer.requestId}` : ''})`,
+		description: `${hint} (DingTalk code: ${answer.code}${answer.requestId ? `, request ID ${answer.requestId}` : ''})${recalledNote}`,
 	});
 }
 
+/** Recalls one batch of a pool, its outcomes put in `ledger`: `pool` holds the pool parameters' values, in the operation's order. */
+export type RecallBatch = (pool: string[], values: string[], ledger: BatchLedger) => Promise<void>;
+
 /**
  * The shared recall loop: asks DingTalk once per unique value of each pool, in batches with bounded
- * concurrency, and gives every key request exactly one outcome, in the order the keys were given.
+ * concurrency, and gives every key request exactly one outcome, in the order the keys were given. A
+ * setup error stops the batches not yet started (with Continue On Fail, their keys go to Failed with it);
+ * so does a stop of the execution.
  */
 export async function recallPooled(
 	context: IExecuteFunctions,
 	requests: readonly KeyRequest[],
 	settings: PoolSettings,
-	/** Recalls one batch of a pool: `pool` holds the pool parameters' values, in the operation's order. */
-	recallBatch: (pool: string[], values: string[]) => Promise<Map<string, RecallOutcome>>,
+	recallBatch: RecallBatch,
 ): Promise<INodeExecutionData[][]> {
 	const valid = requests.filter((request) => !request.problem) as Array<Required<Omit<KeyRequest, 'problem'>>>;
-	const outcomes = new Map<string, Map<string, RecallOutcome>>();
+	const ledgers = new Map<string, BatchLedger>();
 	const batches: Array<{ pool: string; values: string[] }> = [];
 	for (const [pool, values] of uniqueByPool(valid.map(({ pool, value }) => ({ pool, value })))) {
-		outcomes.set(pool, new Map());
+		ledgers.set(pool, new BatchLedger());
 		for (const slice of chunk(values, settings.batchSize)) batches.push({ pool, values: slice });
 	}
+	const signal = context.getExecutionCancelSignal?.();
 
 	let stoppedBy: Answer | undefined;
 	await runWithConcurrency(
 		batches,
 		settings.concurrency,
 		async ({ pool, values }) => {
+			const ledger = ledgers.get(pool)!;
 			try {
-				const batchOutcomes = await recallBatch(JSON.parse(pool) as string[], values);
-				const poolOutcomes = outcomes.get(pool)!;
-				for (const [value, outcome] of batchOutcomes) poolOutcomes.set(value, outcome);
+				await recallBatch(JSON.parse(pool) as string[], values, ledger);
 			} catch (error) {
 				if (error instanceof ConfigurationError) {
 					stoppedBy ??= error.answer;
-					const poolOutcomes = outcomes.get(pool)!;
-					for (const [value, outcome] of error.known) poolOutcomes.set(value, outcome);
 					return;
 				}
 				// A fault of the node itself must not lose the batch's keys: they go to Failed with the reason.
-				const outcome = notRecalled('internalError', `The node failed while recalling: ${(error as Error).message}`);
-				const poolOutcomes = outcomes.get(pool)!;
-				for (const value of values) poolOutcomes.set(value, outcome);
+				const outcome = notRecalled('internalError', TEXTS.nodeFailed((error as Error).message));
+				for (const value of values) if (!ledger.get(value)?.recalled) ledger.set(value, outcome);
 			}
 		},
-		() => stoppedBy !== undefined,
+		() => stoppedBy !== undefined || signal?.aborted === true,
 	);
 
-	if (stoppedBy && !context.continueOnFail()) throw configurationFailure(context, stoppedBy);
+	if (stoppedBy && !context.continueOnFail()) {
+		throw configurationFailure(context, stoppedBy, [...ledgers.values()].flatMap((ledger) => ledger.recalledKeys()));
+	}
 
-	const notReached = stoppedBy
-		? notRecalled(
-				stoppedBy.code,
-				`${stoppedBy.message} ${configurationHint(stoppedBy.code) ?? ''}`.trim(),
-				stoppedBy.requestId,
-			)
-		: notRecalled('notReported', 'The node could not get an answer for this key.');
+	let notReached: RecallOutcome;
+	if (stoppedBy) {
+		notReached = notRecalled(
+			stoppedBy.code,
+			`${stoppedBy.message} ${configurationHint(stoppedBy.code) ?? ''}`.trim(),
+			stoppedBy.requestId,
+		);
+	} else if (signal?.aborted) {
+		notReached = notRecalled('cancelled', TEXTS.cancelled);
+	} else {
+		notReached = notRecalled('notReported', TEXTS.notReached);
+	}
 	const results: KeyResult[] = requests.map(({ itemIndex, pool, value, problem, fields }) => ({
 		itemIndex,
 		fields,
-		outcome: problem
-			? invalidInput(itemIndex, problem)
-			: (outcomes.get(pool!)?.get(value!) ?? notReached),
+		outcome: problem ? invalidInput(itemIndex, problem) : ledgers.get(pool!)!.get(value!, notReached)!,
 	}));
 	return toOutputs(results);
+}
+
+/**
+ * The recall loop for APIs that recall one message per call (work notifications, DINGs): each unique
+ * value is one call, paced and repeated like any other. A 2xx answer is the recall.
+ */
+export async function recallEach(
+	context: IExecuteFunctions,
+	client: DingTalkClient,
+	requests: readonly KeyRequest[],
+	settings: PoolSettings,
+	callFor: (pool: string[], value: string) => DingTalkCall,
+): Promise<INodeExecutionData[][]> {
+	return await recallPooled(context, requests, { ...settings, batchSize: 1 }, async (pool, [value], ledger) => {
+		const answer = await client.call(callFor(pool, value));
+		ledger.heard([value], answer);
+		if (answer.kind === 'configuration') throw new ConfigurationError(answer);
+		ledger.set(value, answer.kind === 'ok' ? recalled(answer.requestId) : outcomeOfFailedAnswer(answer));
+	});
 }

@@ -1,11 +1,9 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
 import { parseAgentId, parseMsgTaskIds } from '../helpers/inputs';
-import type { RecallOutcome } from '../helpers/results';
-import { outcomeOfFailedAnswer, recalled } from '../helpers/results';
 import type { DingTalkClient } from '../transport';
 import type { PoolSettings } from './recall';
-import { collectKeyRequests, ConfigurationError, recallPooled } from './recall';
+import { collectKeyRequests, recallEach } from './recall';
 
 export const OPERATION = 'recallWorkNotification';
 
@@ -38,16 +36,6 @@ export const description: INodeProperties[] = [
 	},
 ];
 
-async function recallOne(client: DingTalkClient, agentId: string, msgTaskId: string): Promise<RecallOutcome> {
-	const answer = await client.call({
-		host: 'oapi',
-		path: RECALL_PATH,
-		form: { agent_id: agentId, msg_task_id: msgTaskId },
-	});
-	if (answer.kind === 'configuration') throw new ConfigurationError(answer);
-	return answer.kind === 'ok' ? recalled(answer.requestId) : outcomeOfFailedAnswer(answer);
-}
-
 /** DingTalk's IDs are numbers: show them as numbers where they fit. */
 function idForOutput(id: string): string | number {
 	const asNumber = Number(id);
@@ -70,7 +58,9 @@ export async function execute(
 		display: idForOutput,
 	});
 	// DingTalk recalls one notification per call.
-	return await recallPooled(this, requests, { ...settings, batchSize: 1 }, async ([agentId], [taskId]) =>
-		new Map([[taskId, await recallOne(client, agentId, taskId)]]),
-	);
+	return await recallEach(this, client, requests, settings, ([agentId], taskId) => ({
+		host: 'oapi',
+		path: RECALL_PATH,
+		form: { agent_id: agentId, msg_task_id: taskId },
+	}));
 }

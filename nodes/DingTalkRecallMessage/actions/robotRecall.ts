@@ -1,10 +1,11 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
 import { parseOpenConversationId, parseProcessQueryKeys, parseRobotCode } from '../helpers/inputs';
-import type { RecallOutcome } from '../helpers/results';
+import type { BatchLedger, RecallOutcome } from '../helpers/results';
 import { checkedNotRecalled, confirmedRecalled, outcomeOfFailedAnswer, outcomesOfBatchAnswer } from '../helpers/results';
 import type { DingTalkCall, DingTalkClient } from '../transport';
-import { isConversationCode } from '../transport/errors';
+import type { Answer } from '../transport/errors';
+import { isConversationCode, isKeyCode, isOverMaxCode } from '../transport/errors';
 import type { PoolParameter, PoolSettings } from './recall';
 import { collectKeyRequests, ConfigurationError, recallPooled } from './recall';
 
@@ -82,40 +83,75 @@ function recallBody(api: RobotRecallApi, pool: RobotPool, keys: string[]): IData
 		: { robotCode: pool.robotCode, processQueryKeys: keys };
 }
 
+/** What a pool learned of DingTalk's whole-call refusals, shared by its batches. */
+interface PoolRefusals {
+	/** A refusal of the whole chat: no key of it can be recalled, so no batch of it is sent. */
+	chat?: RecallOutcome;
+	/** Codes no document lists that refused a single key: about the call, not a key; never split again. */
+	callCodes: Set<string>;
+}
+
+/** Whether to split a refused call so its other keys still go: `halves` for a documented key code, `once` for an unknown code. */
+function splitFor(answer: Answer, keys: string[], refusals: PoolRefusals): 'halves' | 'once' | 'no' {
+	if (answer.kind !== 'refused' || keys.length < 2 || isConversationCode(answer.code)) return 'no';
+	if (isKeyCode(answer.code) || isOverMaxCode(answer.code)) return 'halves';
+	return refusals.callCodes.has(answer.code) ? 'no' : 'once';
+}
+
 /**
- * One recall call for `keys`, its outcomes put in `found`. When DingTalk refuses the whole call because
- * of some of its keys, the batch is split in halves until the bad keys stand alone, so every other key
- * is still recalled. A refusal of the whole chat is not split: no key of that chat can be recalled.
+ * One recall call for `keys`, its outcomes put in `ledger`. When DingTalk refuses the whole call because
+ * of some of its keys (a documented key code), the batch is split in halves until the bad keys stand
+ * alone, so every other key is still recalled. A code no document lists is more often about the call
+ * than a key: the batch costs at most three calls (itself, its first key alone, the rest), and once such
+ * a code refused a single key, the pool's other batches take it without being split. A refusal of the
+ * whole chat is not split: no key of that chat can be recalled.
  */
 async function recallKeys(
 	client: DingTalkClient,
 	api: RobotRecallApi,
 	pool: RobotPool,
 	keys: string[],
-	found: Map<string, RecallOutcome>,
+	ledger: BatchLedger,
+	refusals: PoolRefusals,
+	/** False for the calls that probe an unknown code: they are not split that way again. */
+	mayProbe = true,
 ): Promise<void> {
 	const answer = await client.call({ host: 'api', path: api.recallPath, json: recallBody(api, pool, keys) });
-	// What `found` holds by now (keys recalled while isolating a bad one) travels with the error.
-	if (answer.kind === 'configuration') throw new ConfigurationError(answer, found);
+	ledger.heard(keys, answer);
+	if (answer.kind === 'configuration') throw new ConfigurationError(answer);
 
 	const perKey = answer.body ? outcomesOfBatchAnswer(keys, answer.body, answer.requestId) : undefined;
 	if (perKey && (answer.kind === 'ok' || answer.kind === 'refused')) {
-		for (const [key, outcome] of perKey) found.set(key, outcome);
+		for (const [key, outcome] of perKey) ledger.set(key, outcome);
 		return;
 	}
 
-	if (answer.kind === 'refused' && keys.length > 1 && !isConversationCode(answer.code)) {
+	const split = splitFor(answer, keys, refusals);
+	if (split === 'halves') {
 		const half = Math.ceil(keys.length / 2);
-		await recallKeys(client, api, pool, keys.slice(0, half), found);
-		await recallKeys(client, api, pool, keys.slice(half), found);
+		await recallKeys(client, api, pool, keys.slice(0, half), ledger, refusals);
+		await recallKeys(client, api, pool, keys.slice(half), ledger, refusals);
+		return;
+	}
+	if (split === 'once' && mayProbe) {
+		const [first, ...rest] = keys;
+		await recallKeys(client, api, pool, [first], ledger, refusals, false);
+		if (refusals.callCodes.has(answer.code)) {
+			// The first key alone was refused the same way: so is the rest, with no more calls.
+			const outcome = outcomeOfFailedAnswer(answer);
+			for (const key of rest) ledger.set(key, outcome);
+			return;
+		}
+		await recallKeys(client, api, pool, rest, ledger, refusals, false);
 		return;
 	}
 
+	if (answer.kind === 'refused' && keys.length === 1 && !isKeyCode(answer.code) && !isConversationCode(answer.code)) {
+		refusals.callCodes.add(answer.code);
+	}
 	const outcome =
-		answer.kind === 'ok'
-			? outcomeOfFailedAnswer({ ...answer, code: 'notReported' })
-			: outcomeOfFailedAnswer(answer);
-	for (const key of keys) found.set(key, outcome);
+		answer.kind === 'ok' ? outcomeOfFailedAnswer({ ...answer, code: 'notReported' }) : outcomeOfFailedAnswer(answer);
+	for (const key of keys) ledger.set(key, outcome);
 }
 
 /** Keys on which DingTalk said it failed internally (`SYSTEM_ERROR` …) are repeated, within the Retries option. */
@@ -124,37 +160,42 @@ async function recallWithRepeats(
 	api: RobotRecallApi,
 	pool: RobotPool,
 	keys: string[],
-): Promise<Map<string, RecallOutcome>> {
-	const outcomes = new Map<string, RecallOutcome>();
-	await recallKeys(client, api, pool, keys, outcomes);
-	for (let attempt = 1; attempt <= client.maxRetries; attempt++) {
-		const again = keys.filter((key) => outcomes.get(key)?.passingFault);
+	ledger: BatchLedger,
+	refusals: PoolRefusals,
+): Promise<void> {
+	await recallKeys(client, api, pool, keys, ledger, refusals);
+	for (let attempt = 1; attempt <= client.maxRetries && !client.stopped; attempt++) {
+		const again = keys.filter((key) => ledger.get(key)?.passingFault);
 		if (!again.length) break;
 		await client.waitBeforeRepeat(attempt);
-		await recallKeys(client, api, pool, again, outcomes);
+		if (client.stopped) break;
+		await recallKeys(client, api, pool, again, ledger, refusals);
 	}
-	return outcomes;
 }
 
 /**
  * Asks DingTalk's read status, once, for each key whose outcome is still unclear (a lost answer, no word
- * on the key, an unexplained reason): `RECALLED` moves it to Success. Any other answer, or none, keeps
- * the key's outcome as it was. Keys just recalled or refused with a documented key code are never asked.
+ * on the key, an unexplained reason): `RECALLED` moves it to Success. Any other answer settles it as not
+ * recalled; none keeps it unclear. Keys just recalled or clearly refused are never asked.
  */
 async function confirmUnclear(
 	client: DingTalkClient,
 	api: RobotRecallApi,
 	pool: RobotPool,
-	outcomes: Map<string, RecallOutcome>,
+	keys: string[],
+	ledger: BatchLedger,
 ): Promise<void> {
 	if (!api.readStatus) return;
-	for (const [key, outcome] of outcomes) {
-		if (outcome.recalled || !outcome.unclear) continue;
+	for (const key of keys) {
+		const outcome = ledger.get(key);
+		if (!outcome || outcome.recalled || !outcome.unclear || outcome.checked) continue;
+		if (client.stopped) return;
 		const answer = await client.call(api.readStatus(pool.robotCode, pool.openConversationId, key), { once: true });
+		if (answer.kind === 'cancelled') return;
 		if (answer.kind === 'ok' && String(answer.body?.sendStatus).toUpperCase() === 'RECALLED') {
-			outcomes.set(key, confirmedRecalled(answer.requestId));
+			ledger.set(key, confirmedRecalled(answer.requestId));
 		} else {
-			outcomes.set(key, checkedNotRecalled(outcome, answer.kind === 'ok'));
+			ledger.set(key, checkedNotRecalled(outcome, answer.kind === 'ok'));
 		}
 	}
 }
@@ -179,19 +220,21 @@ export function robotRecallOperation(api: RobotRecallApi) {
 			emptyProblem: 'processQueryKeys is empty: give at least one processQueryKey',
 			display: (value) => value,
 		});
-		// A chat DingTalk refused as a whole is not asked again for the pool's other batches.
-		const refusedChats = new Map<string, RecallOutcome>();
-		return await recallPooled(this, requests, settings, async ([robotCode, openConversationId = ''], keys) => {
+		const refusalsByPool = new Map<string, PoolRefusals>();
+		return await recallPooled(this, requests, settings, async ([robotCode, openConversationId = ''], keys, ledger) => {
 			const pool = { robotCode, openConversationId };
 			const poolName = JSON.stringify(pool);
-			const refused = refusedChats.get(poolName);
-			if (refused) return new Map(keys.map((key) => [key, refused]));
+			let refusals = refusalsByPool.get(poolName);
+			if (!refusals) refusalsByPool.set(poolName, (refusals = { callCodes: new Set() }));
+			const chatRefusal = refusals.chat;
+			if (chatRefusal) {
+				for (const key of keys) ledger.set(key, chatRefusal);
+				return;
+			}
 
-			const outcomes = await recallWithRepeats(client, api, pool, keys);
-			const chatRefusal = [...outcomes.values()].find((outcome) => isConversationCode(outcome.errorCode ?? ''));
-			if (chatRefusal) refusedChats.set(poolName, chatRefusal);
-			if (settings.checkUnclear) await confirmUnclear(client, api, pool, outcomes);
-			return outcomes;
+			await recallWithRepeats(client, api, pool, keys, ledger, refusals);
+			refusals.chat ??= keys.map((key) => ledger.get(key)).find((outcome) => isConversationCode(outcome?.errorCode ?? ''));
+			if (settings.checkUnclear) await confirmUnclear(client, api, pool, keys, ledger);
 		});
 	};
 }

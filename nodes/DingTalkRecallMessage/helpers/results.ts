@@ -1,7 +1,8 @@
 import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
 
+import { explainCode, STATUS_NOTES, TEXTS } from '../texts';
 import type { Answer } from '../transport/errors';
-import { explainCode, isInternalFailure, isKeyCode } from '../transport/errors';
+import { isInternalFailure, isKeyCode } from '../transport/errors';
 
 /** What happened to one key (or one work notification). */
 export interface RecallOutcome {
@@ -11,8 +12,13 @@ export interface RecallOutcome {
 	errorCode?: string;
 	errorMessage?: string;
 	requestId?: string;
-	/** Not shown recalled, but DingTalk may have recalled it: worth asking its read status. Not an output field. */
+	/**
+	 * Not shown recalled, but DingTalk may have recalled it (an answer was lost, or said nothing about the
+	 * key) and nothing settled it: worth asking its read status; shown as `mayBeRecalled: true`.
+	 */
 	unclear?: boolean;
+	/** DingTalk's read status was asked (its answer, or that it failed, is in the message). Not an output field. */
+	checked?: boolean;
 	/** DingTalk said it failed internally on this key: worth a repeat. Not an output field. */
 	passingFault?: boolean;
 }
@@ -21,17 +27,13 @@ export function recalled(requestId?: string): RecallOutcome {
 	return { recalled: true, requestId };
 }
 
-/** What an unclear outcome adds to its message, by what DingTalk's read status said about it. */
-const STATUS_NOTES = {
-	notRecalled: 'Its read status shows the message was not recalled.',
-	unavailable: 'Its read status could not be asked either: look in DingTalk before sending the recall again.',
-	unchecked: 'It may have been recalled all the same: look in DingTalk before sending the recall again.',
-};
-
-/** An unclear outcome after DingTalk's read status was asked: still not shown recalled. */
+/**
+ * An unclear outcome after DingTalk's read status was asked: still not shown recalled. A status that
+ * answers settles it (not recalled); a status query that failed leaves it unclear.
+ */
 export function checkedNotRecalled(outcome: RecallOutcome, statusAnswered: boolean): RecallOutcome {
 	const note = statusAnswered ? STATUS_NOTES.notRecalled : STATUS_NOTES.unavailable;
-	return { ...outcome, errorMessage: `${outcome.errorMessage} ${note}`, unclear: false };
+	return { ...outcome, errorMessage: `${outcome.errorMessage} ${note}`, unclear: !statusAnswered, checked: true };
 }
 
 /** DingTalk's read status shows the message recalled. */
@@ -48,25 +50,62 @@ export function notRecalled(errorCode: string, errorMessage: string, requestId?:
 
 /** A final answer that is not a success, as the outcome of every key the call carried. */
 export function outcomeOfFailedAnswer(answer: Answer): RecallOutcome {
+	let outcome: RecallOutcome;
 	if (answer.kind === 'throttled') {
-		return notRecalled(
-			answer.code,
-			'DingTalk kept throttling the calls, even after waiting. Lower Parallel Calls, or run again later.',
-			answer.requestId,
-		);
+		outcome = notRecalled(answer.code, TEXTS.throttled, answer.requestId);
+	} else if (answer.kind === 'cancelled') {
+		outcome = notRecalled(answer.code, TEXTS.cancelled, answer.requestId);
+	} else if (answer.notSent || answer.final) {
+		// The token could not be had: the call never went, and the answer's own words say why.
+		outcome = notRecalled(answer.code, answer.message, answer.requestId);
+	} else {
+		outcome = notRecalled(answer.code, explainCode(answer.code, TEXTS.notRecalled(answer.message || answer.code)), answer.requestId);
 	}
-	const explanation = explainCode(answer.code, '');
-	const message = explanation
-		? explanation
-		: `DingTalk did not recall the message: ${answer.message || answer.code}.`;
-	const outcome = notRecalled(answer.code, message, answer.requestId);
-	if (answer.kind === 'transient' || UNCLEAR_CODES.has(answer.code)) outcome.unclear = true;
+	if (answer.lost || UNCLEAR_CODES.has(answer.code)) outcome.unclear = true;
 	return outcome;
+}
+
+/**
+ * The outcomes a batch gathered so far, and the keys DingTalk may have recalled without saying so: a call
+ * whose answer was lost or said nothing clear about them may have recalled them, whatever later calls
+ * said (a repeat of a recalled message is refused) or if none came (a stop, a setup error). It outlives
+ * a setup error or a stop in the middle of the batch, so nothing it learned is lost.
+ */
+export class BatchLedger {
+	private readonly outcomes = new Map<string, RecallOutcome>();
+
+	private readonly mayBeGone = new Set<string>();
+
+	set(key: string, outcome: RecallOutcome): void {
+		this.outcomes.set(key, outcome);
+		if (outcome.unclear) this.mayBeGone.add(key);
+	}
+
+	/** DingTalk answered a call that carried `keys`: if the answer was lost or left them open, DingTalk may have recalled them. */
+	heard(keys: Iterable<string>, answer: Answer): void {
+		if (!answer.lost && !UNCLEAR_CODES.has(answer.code)) return;
+		for (const key of keys) this.mayBeGone.add(key);
+	}
+
+	/** The key's outcome, `fallback` if it has none yet; unclear if not recalled after a lost answer that nothing settled. */
+	get(key: string, fallback?: RecallOutcome): RecallOutcome | undefined {
+		const outcome = this.outcomes.get(key) ?? fallback;
+		if (!outcome || outcome.recalled || outcome.unclear || outcome.checked || !this.mayBeGone.has(key)) return outcome;
+		return { ...outcome, unclear: true };
+	}
+
+	keys(): string[] {
+		return [...this.outcomes.keys()];
+	}
+
+	recalledKeys(): string[] {
+		return this.keys().filter((key) => this.outcomes.get(key)?.recalled);
+	}
 }
 
 /** One key's `failedResult` reason: a documented key code is final; DingTalk's internal failure is repeated; any other reason is unclear. */
 export function outcomeOfFailedReason(reason: string, requestId?: string): RecallOutcome {
-	const outcome = notRecalled(reason, explainCode(reason, `DingTalk could not recall this message: ${reason}.`), requestId);
+	const outcome = notRecalled(reason, explainCode(reason, TEXTS.failedReason(reason)), requestId);
 	if (isKeyCode(reason)) return outcome;
 	outcome.unclear = true;
 	if (isInternalFailure(reason)) outcome.passingFault = true;
@@ -110,7 +149,9 @@ export function outputItem(fields: IDataObject, outcome: RecallOutcome, itemInde
 	if (!outcome.recalled) {
 		json.errorCode = outcome.errorCode;
 		// Never checked (no read status for this kind of message, or the option is off): say it may be gone.
-		json.errorMessage = outcome.unclear ? `${outcome.errorMessage} ${STATUS_NOTES.unchecked}` : outcome.errorMessage;
+		json.errorMessage =
+			outcome.unclear && !outcome.checked ? `${outcome.errorMessage} ${STATUS_NOTES.unchecked}` : outcome.errorMessage;
+		if (outcome.unclear) json.mayBeRecalled = true;
 	}
 	if (outcome.requestId) json.requestId = outcome.requestId;
 	return { json, pairedItem: { item: itemIndex } };

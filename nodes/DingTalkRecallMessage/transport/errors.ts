@@ -1,4 +1,5 @@
 /** DingTalk's answers and the node's own fault codes, sorted into what the node should do next. */
+import { configurationHint } from '../texts';
 
 export type AnswerKind =
 	/** The call worked; `body` is DingTalk's JSON. */
@@ -12,7 +13,9 @@ export type AnswerKind =
 	/** The app, its permissions or the node's settings are wrong: stop the run and tell the user what to fix. */
 	| 'configuration'
 	/** DingTalk refused this call for a reason about its content (unknown key, expired message …). */
-	| 'refused';
+	| 'refused'
+	/** The user stopped the execution: nothing more is sent, nothing is learned from this call. */
+	| 'cancelled';
 
 export interface Answer {
 	kind: AnswerKind;
@@ -23,6 +26,17 @@ export interface Answer {
 	body?: Record<string, unknown>;
 	/** Seconds DingTalk asked us to wait, where it said so. */
 	waitSeconds?: number;
+	/**
+	 * The call may have reached DingTalk, but its answer was lost (a timeout, a dropped connection, a body
+	 * that is not DingTalk's) — in this attempt or an earlier one: DingTalk may have done what it asked.
+	 */
+	lost?: boolean;
+	/** Nothing reached DingTalk: the token could not be had, or the execution stopped before the call went. */
+	notSent?: boolean;
+	/** No connection could be made to DingTalk's token API: the address may be wrong, if it lasts. */
+	unreachable?: boolean;
+	/** The repeats this answer allows are spent already (a token renewal that failed after its own retries). */
+	final?: boolean;
 }
 
 const TOKEN_ERRCODES = new Set([40000, 40001, 40014, 41001, 42001]);
@@ -33,66 +47,6 @@ const THROTTLE_ERRCODES = new Set([90018, 90002]);
  * HTTP 200 with only `{code, message, requestid}` (recorded: `system.busy`): that is an error answer.
  */
 const RESULT_FIELDS = ['successResult', 'failedResult', 'sendStatus', 'processQueryKey', 'accessToken'];
-
-const BASE_URL_HINT =
-	"Check the DingTalk API credential's Environment; for Custom, API Base URL must be DingTalk's new-style API host (such as https://api.dingtalk.com) and OAPI Base URL its old-style host (such as https://oapi.dingtalk.com), each without a path.";
-
-/** Codes of the `api` host that mean the app or node is set up wrongly, with what to do about it. */
-const CONFIGURATION_HINTS: Record<string, string> = {
-	'Forbidden.AccessDenied.AccessTokenPermissionDenied':
-		'The DingTalk app lacks the permission for this API. In the DingTalk developer console, open the app → Permissions and grant "qyapi_robot_sendmsg" (robot messages), then run again.',
-	'Forbidden.AccessDenied.IpNotInWhiteList':
-		"DingTalk refused n8n's IP address. Add the public IP of your n8n server to the app's IP allow-list (developer console → the app → Security settings).",
-	'Forbidden.AccessDenied.ApiCountLimitForOrg':
-		"The organisation's monthly API quota is spent. Wait for the next month or upgrade the DingTalk plan.",
-	'invalidParameter.robotCode':
-		'DingTalk does not know this robotCode. Copy the RobotCode from the developer console (the app → Robot) and check that the robot is installed in your organisation.',
-	'60011':
-		'The DingTalk app lacks the permission for this API. Grant it in the developer console (the app → Permissions), then run again.',
-	'60020':
-		"DingTalk refused n8n's IP address. Add the public IP of your n8n server to the app's IP allow-list.",
-	'InvalidAction.NotFound': `DingTalk does not know this API at the credential's API Base URL. ${BASE_URL_HINT}`,
-	'22': `DingTalk does not know this method at the credential's OAPI Base URL. ${BASE_URL_HINT}`,
-	Missingbody: `DingTalk received the call without its JSON body: a proxy between n8n and DingTalk may change requests. ${BASE_URL_HINT}`,
-	accessTokenUnavailable:
-		"Check the DingTalk API credential: its keys, its Environment (China or Global) and, for Custom, its base URLs. Use the credential's Test button to see DingTalk's own answer.",
-};
-
-const TOO_OLD = 'The message is older than 24 hours; DingTalk no longer lets it be recalled.';
-
-/** What an unsuccessful code means for the person reading the Failed output. */
-const CODE_EXPLANATIONS: Record<string, string> = {
-	'invalid.processQueryKey':
-		'DingTalk does not know this processQueryKey. Check that it is the processQueryKey the robot batchSend call returned.',
-	'robot.processQueryKey.expired': TOO_OLD,
-	'processQueryKey.expireTime': TOO_OLD,
-	'invalid.openConversationId':
-		'DingTalk does not know this openConversationId for this robot. Check that it is the conversation the message was sent to, and that the robot is still in it.',
-	'miss.openConversationId': 'DingTalk says the openConversationId is missing. Give the openConversationId of the chat the message was sent to.',
-	'bot.stopped':
-		'The robot is stopped in this conversation. Start it again in the chat (or the developer console), then run again.',
-	'invalidParameter.processQueryKey.missing': 'DingTalk says the processQueryKey is missing or empty.',
-	'not.allowed.robotCode':
-		'This message was not sent by the given robot. Use the robotCode of the robot that sent it.',
-	'notRevoke.all.messages': 'DingTalk said it could not recall every message of the call, without saying which.',
-	'400002':
-		'DingTalk does not know this agentId and msgTaskId pair, or the notification is older than 24 hours. Check both IDs.',
-	timeout: 'DingTalk did not answer in time, even after retries.',
-	network: 'The connection to DingTalk failed, even after retries.',
-	invalidResponse:
-		'DingTalk answered with something that is not its usual JSON (an HTML page, an empty body, a proxy error), even after retries.',
-	'system.error': 'DingTalk had an internal error, even after retries. Try again later.',
-	notReported: 'DingTalk answered the call but did not say whether this message was recalled.',
-	invalidInput: 'The input for this item is not valid.',
-};
-
-export function explainCode(code: string, fallback: string): string {
-	return CODE_EXPLANATIONS[code] ?? fallback;
-}
-
-export function configurationHint(code: string): string | undefined {
-	return CONFIGURATION_HINTS[code];
-}
 
 /**
  * Codes with which DingTalk refuses one key for a reason of its own: final, never worth a repeat or a
@@ -108,6 +62,11 @@ const KEY_CODES = new Set([
 
 export function isKeyCode(code: string): boolean {
 	return KEY_CODES.has(code);
+}
+
+/** DingTalk refused the call for carrying too many keys: smaller calls go. */
+export function isOverMaxCode(code: string): boolean {
+	return /overMax/i.test(code);
 }
 
 /** Codes with which DingTalk refuses a whole group or private chat: that pool's keys fail, the others go on. */
@@ -170,6 +129,7 @@ function classifyForeignBody(statusCode: number, body: Record<string, unknown> |
 		kind: 'transient',
 		code: 'invalidResponse',
 		message: `DingTalk answered HTTP ${statusCode} with a body that is not DingTalk's JSON.`,
+		lost: true,
 	};
 }
 
@@ -193,7 +153,7 @@ export function classifyApiAnswer(statusCode: number, rawBody: unknown): Answer 
 	const answer = { code, message, requestId, body };
 	if (statusCode === 401 || code === 'InvalidAuthentication') return { kind: 'tokenRejected', ...answer };
 	if (statusCode === 429 || isThrottleCode(code)) return { kind: 'throttled', ...answer };
-	if (CONFIGURATION_HINTS[code]) return { kind: 'configuration', ...answer };
+	if (configurationHint(code)) return { kind: 'configuration', ...answer };
 	if (statusCode >= 500 || isInternalFailure(code)) return { kind: 'transient', ...answer };
 	return { kind: 'refused', ...answer };
 }
@@ -224,7 +184,7 @@ export function classifyOapiAnswer(statusCode: number, rawBody: unknown): Answer
 	if (TOKEN_ERRCODES.has(errcode)) return { kind: 'tokenRejected', ...answer };
 	if (THROTTLE_ERRCODES.has(errcode)) return { kind: 'throttled', ...answer };
 	if (errcode === -1) return { kind: 'transient', ...answer };
-	if (CONFIGURATION_HINTS[code]) return { kind: 'configuration', ...answer };
+	if (configurationHint(code)) return { kind: 'configuration', ...answer };
 	if (statusCode >= 500) return { kind: 'transient', ...answer };
 	return { kind: 'refused', ...answer };
 }
@@ -242,12 +202,14 @@ export function classifyRequestFailure(error: unknown): Answer {
 	}
 	const all = `${codes.join(' ')} ${messages.join(' ')}`;
 	if (/ETIMEDOUT|ECONNABORTED|ESOCKETTIMEDOUT|timeout|timed out/i.test(all)) {
-		return { kind: 'transient', code: 'timeout', message: 'No answer from DingTalk within the timeout.' };
+		return { kind: 'transient', code: 'timeout', message: 'No answer from DingTalk within the timeout.', lost: true };
 	}
 	const networkCode = codes.find((code) => /^E[A-Z]+$/.test(code));
 	return {
 		kind: 'transient',
 		code: 'network',
 		message: `The connection to DingTalk failed${networkCode ? ` (${networkCode})` : ''}.`,
+		// A refused connection never carried the call; any other failure may have come after DingTalk got it.
+		lost: networkCode !== 'ECONNREFUSED',
 	};
 }

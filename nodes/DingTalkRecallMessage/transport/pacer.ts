@@ -1,5 +1,7 @@
 import type { ICredentialDataDecryptedObject } from 'n8n-workflow';
-import { sleep } from 'n8n-workflow';
+
+import type { Clock } from '../../../credentials/DingTalkClock';
+import { currentClock } from '../../../credentials/DingTalkClock';
 
 /** DingTalk's limit on a standard plan: 20 calls per second per app per API. */
 export const STANDARD_CALLS_PER_SECOND = 20;
@@ -21,10 +23,11 @@ interface PacedCall {
 	throttled?: boolean;
 }
 
-export interface PacerClock {
-	now: () => number;
-	wait: (ms: number) => Promise<void>;
-}
+/**
+ * A pacer left idle this long has learned nothing that still holds (another process may have stopped, or
+ * started): it begins again at the standard rate, and probes from there.
+ */
+export const PACER_AGES_AFTER_MS = 60_000;
 
 /**
  * Paces the calls to one DingTalk API of one app, for every execution in the process: calls get their
@@ -50,6 +53,9 @@ export class Pacer {
 	/** Calls waiting for room, first come first served. */
 	private readonly waiting: Array<(ticket: number) => void> = [];
 
+	/** When a call last asked for a turn or was answered. */
+	private lastActive: number;
+
 	private lastTicket = 0;
 
 	private limit: number;
@@ -73,21 +79,44 @@ export class Pacer {
 	private wakeAt?: number;
 
 	constructor(
-		startLimit = STANDARD_CALLS_PER_SECOND,
+		private readonly startLimit = STANDARD_CALLS_PER_SECOND,
 		private readonly windowMs = 1000,
-		private readonly clock: PacerClock = { now: Date.now, wait: sleep },
+		private readonly clock: Clock = currentClock(),
 	) {
 		this.limit = startLimit;
 		this.probes = Math.ceil(startLimit / 4);
+		this.lastActive = clock.now();
 	}
 
 	get callsPerWindow(): number {
 		return this.limit;
 	}
 
-	/** Waits for this call's turn and for room under the limit; returns the call's ticket. */
-	async acquire(): Promise<number> {
-		return await new Promise<number>((start) => {
+	/** No call waits, none is in flight, and none was answered for `ms`. */
+	idleFor(ms: number): boolean {
+		return !this.waiting.length && !this.calls.some((call) => call.answeredAt === undefined) && this.clock.now() - this.lastActive >= ms;
+	}
+
+	/**
+	 * Waits for this call's turn and for room under the limit; returns the call's ticket. When `signal`
+	 * aborts first (the execution was stopped), the call leaves the queue and gets no ticket.
+	 */
+	async acquire(signal?: AbortSignal): Promise<number | undefined> {
+		if (signal?.aborted) return undefined;
+		if (this.idleFor(PACER_AGES_AFTER_MS)) this.startAfresh();
+		this.lastActive = this.clock.now();
+		return await new Promise<number | undefined>((resolve) => {
+			const onAbort = () => {
+				const index = this.waiting.indexOf(start);
+				if (index >= 0) this.waiting.splice(index, 1);
+				resolve(undefined);
+				this.serve();
+			};
+			const start = (ticket: number) => {
+				signal?.removeEventListener('abort', onAbort);
+				resolve(ticket);
+			};
+			signal?.addEventListener('abort', onAbort, { once: true });
 			this.waiting.push(start);
 			this.serve();
 		});
@@ -96,9 +125,30 @@ export class Pacer {
 	/** DingTalk answered the call with this ticket, and admitted it. */
 	admitted(ticket: number): void {
 		const call = this.calls.find((candidate) => candidate.ticket === ticket);
-		if (call) call.answeredAt = this.clock.now();
+		this.lastActive = this.clock.now();
+		if (call) call.answeredAt = this.lastActive;
 		this.settleProbes();
 		this.serve();
+	}
+
+	/**
+	 * The call with this ticket never got DingTalk's word (the execution was stopped, or no token could be
+	 * had): it leaves the pacer's count and teaches it nothing.
+	 */
+	abandon(ticket: number): void {
+		const index = this.calls.findIndex((candidate) => candidate.ticket === ticket);
+		if (index >= 0) this.calls.splice(index, 1);
+		this.settleProbes();
+		this.serve();
+	}
+
+	/** Back to DingTalk's standard rate, as a new pacer. */
+	private startAfresh(): void {
+		this.limit = this.startLimit;
+		this.probes = Math.ceil(this.startLimit / 4);
+		this.climbing = true;
+		this.probeFrom = 0;
+		this.probePause = 1;
 	}
 
 	/** The call with this ticket was throttled: DingTalk had no room for it. */
@@ -106,6 +156,7 @@ export class Pacer {
 		const call = this.calls.find((candidate) => candidate.ticket === ticket);
 		if (!call) return;
 		const now = this.clock.now();
+		this.lastActive = now;
 		if (call.probe) {
 			// DingTalk did not count it: the limit stands.
 			this.calls.splice(this.calls.indexOf(call), 1);
@@ -206,6 +257,9 @@ export function appIdentity(credentials: ICredentialDataDecryptedObject): string
 		: `app ${String(credentials.clientId)}`;
 }
 
+/** A pacer idle this long is forgotten: apps and test servers come and go in a long-lived n8n process. */
+export const PACER_FORGOTTEN_AFTER_MS = 10 * 60_000;
+
 /** One pacer per DingTalk app, host and API in this n8n process, shared by every execution that runs here. */
 const pacers = new Map<string, Pacer>();
 
@@ -214,8 +268,14 @@ const pacers = new Map<string, Pacer>();
  * never share one). n8n loads a node's module once per process, so every execution of the process shares it.
  */
 export function sharedPacer(appIdentity: string, url: string): Pacer {
+	for (const [key, idle] of pacers) if (idle.idleFor(PACER_FORGOTTEN_AFTER_MS)) pacers.delete(key);
 	const key = `${appIdentity} ${url}`;
 	let pacer = pacers.get(key);
 	if (!pacer) pacers.set(key, (pacer = new Pacer()));
 	return pacer;
+}
+
+/** How many pacers this process keeps (tests of forgetting read it). */
+export function sharedPacerCount(): number {
+	return pacers.size;
 }

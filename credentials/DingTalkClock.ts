@@ -1,0 +1,37 @@
+import { sleep } from 'n8n-workflow';
+
+/** Time as the credential and the node see it: token expiry, backoff and pacing all read and wait on one clock. */
+export interface Clock {
+	now: () => number;
+	wait: (ms: number) => Promise<void>;
+}
+
+export const systemClock: Clock = { now: () => Date.now(), wait: async (ms) => await sleep(ms) };
+
+let processClock: Clock = systemClock;
+
+/** The clock new clients and pacers of this process use. */
+export function currentClock(): Clock {
+	return processClock;
+}
+
+/** Tests run the transport's timing on a simulated clock; n8n never calls this. */
+export function useClock(clock: Clock): void {
+	processClock = clock;
+}
+
+/** Waits `ms`, or less if the execution is stopped meanwhile. */
+export async function waitUnlessStopped(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
+	if (!signal) return await clock.wait(ms);
+	if (signal.aborted) return;
+	let onAbort: () => void = () => {};
+	const stopped = new Promise<void>((resolve) => {
+		onAbort = resolve;
+		signal.addEventListener('abort', onAbort, { once: true });
+	});
+	try {
+		await Promise.race([clock.wait(ms), stopped]);
+	} finally {
+		signal.removeEventListener('abort', onAbort);
+	}
+}

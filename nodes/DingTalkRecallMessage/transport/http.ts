@@ -1,0 +1,87 @@
+import type { ICredentialDataDecryptedObject, IExecuteFunctions, IHttpRequestOptions, IN8nHttpFullResponse } from 'n8n-workflow';
+
+import type { DingTalkBaseUrls } from '../../../credentials/DingTalkHosts';
+import { tokenFailureIn } from '../../../credentials/DingTalkTokenRenewal';
+import type { Answer } from './errors';
+import { classifyApiAnswer, classifyOapiAnswer, classifyRequestFailure } from './errors';
+
+export const CREDENTIAL_TYPE = 'dingTalkApi';
+
+/** The credential as n8n hands it to its HTTP helper (`credentialsDecrypted`). */
+export interface StoredCredential {
+	id: string;
+	name: string;
+	type: string;
+	data: ICredentialDataDecryptedObject;
+}
+
+export interface DingTalkCall {
+	host: 'api' | 'oapi';
+	path: string;
+	/** POST unless said otherwise (read status of a one-on-one message is a GET). */
+	method?: 'GET' | 'POST';
+	/** Query parameters; n8n's helper URL-encodes them (processQueryKeys are base64 with `+`, `/`, `=`). */
+	qs?: Record<string, string>;
+	/** A JSON body (`api` host). */
+	json?: Record<string, unknown>;
+	/** A form-urlencoded body (`oapi` host), as DingTalk's own example sends it. */
+	form?: Record<string, string>;
+}
+
+export function callUrl(baseUrls: DingTalkBaseUrls, call: DingTalkCall): string {
+	return `${baseUrls[call.host]}${call.path}`;
+}
+
+/** The answer when the execution was stopped: `lost` where the call was on its way to DingTalk. */
+export function cancelledAnswer(lost: boolean): Answer {
+	return { kind: 'cancelled', code: 'cancelled', message: 'The execution was stopped.', lost, notSent: !lost };
+}
+
+/**
+ * Sends one call, once, through n8n's `httpRequestWithAuthentication` (so n8n's proxy settings and
+ * credential handling apply; n8n aborts it when the execution is stopped) and sorts the answer. Given a
+ * credential with no token, n8n runs the credential's preAuthentication first and stores the new token.
+ */
+export async function sendOnce(
+	context: IExecuteFunctions,
+	baseUrls: DingTalkBaseUrls,
+	call: DingTalkCall,
+	credential: StoredCredential,
+	timeoutMs: number,
+): Promise<Answer> {
+	const request: IHttpRequestOptions = {
+		method: call.method ?? 'POST',
+		url: callUrl(baseUrls, call),
+		qs: call.qs,
+		timeout: timeoutMs,
+		returnFullResponse: true,
+		ignoreHttpStatusErrors: true,
+	};
+	if (call.form) {
+		request.headers = { 'Content-Type': 'application/x-www-form-urlencoded' };
+		request.body = new URLSearchParams(call.form).toString();
+	} else {
+		request.json = true;
+		if (call.json) request.body = call.json;
+	}
+
+	try {
+		const response = (await context.helpers.httpRequestWithAuthentication.call(context, CREDENTIAL_TYPE, request, {
+			credentialsDecrypted: credential,
+		})) as IN8nHttpFullResponse;
+		return (call.host === 'api' ? classifyApiAnswer : classifyOapiAnswer)(response.statusCode, response.body);
+	} catch (error) {
+		if (context.getExecutionCancelSignal?.()?.aborted) return cancelledAnswer(true);
+		const tokenFailure = tokenFailureIn(error);
+		if (!tokenFailure) return classifyRequestFailure(error);
+		const kind = tokenFailure.dingTalkTokenFailure === 'refused' ? 'configuration' : 'transient';
+		return {
+			kind,
+			code: kind === 'configuration' ? 'accessTokenUnavailable' : tokenFailure.code,
+			message: tokenFailure.message,
+			notSent: true,
+			// Unreachable, for a moment or for good: only the repeats tell.
+			unreachable: tokenFailure.dingTalkTokenFailure === 'unreachable',
+		};
+	}
+}

@@ -1,0 +1,108 @@
+'use strict';
+/**
+ * Stopping an execution (n8n's Stop button: the engine's cancel, which aborts the execution's signal) in
+ * n8n's engine: no new call starts, calls waiting for a turn leave the shared pacer's queue, what the stop
+ * aborted teaches the pacer nothing, and no repeat or status query runs. Real time, where its passing
+ * is the point (nothing starts later), is waited for.
+ */
+const path = require('node:path');
+const { useRealClock, startServer, credentialsFor, recallRobot, json, PATHS } = require('./support/fixture');
+
+// What a stop cuts short is a matter of real time: backoffs that really wait, calls really in flight.
+useRealClock();
+
+const { sharedPacer, Pacer } = require(path.resolve(__dirname, '../dist/nodes/DingTalkRecallMessage/transport/pacer.js'));
+
+const pause = async (ms) => await new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Every key on exactly one output; Success only where DingTalk recalled it; recalled but not Success only with mayBeRecalled. */
+function expectNothingMisreported(server, result, keys) {
+	const outputs = [...json(result.success), ...json(result.failed)];
+	expect(outputs.map((item) => item.processQueryKey).sort()).toEqual([...keys].sort());
+	for (const item of json(result.success)) expect(server.isRecalled(item.processQueryKey)).toBe(true);
+	for (const item of json(result.failed)) {
+		if (server.isRecalled(item.processQueryKey)) expect(item.mayBeRecalled).toBe(true);
+	}
+}
+
+describe('A stopped execution stops', () => {
+	test('a storm stopped mid-run: nothing starts after the stop, and the next execution inherits the pacing a fresh process has', async () => {
+		const server = await startServer({ rateLimitPerSecond: 20, latencyMs: 30 });
+		const credentials = credentialsFor(server);
+		const stops = [];
+		let stoppedAt;
+		const late = [];
+		server.onRequest = (call) => {
+			if (call.path !== PATHS.batchRecall) return;
+			// Calls the node handed to n8n before the stop may still reach DingTalk; a call waiting for a turn would get it a window later.
+			if (stoppedAt !== undefined && Date.now() > stoppedAt + 1000) late.push(call);
+			// Stop both executions once DingTalk got 20 calls: the pacer's probes above the limit are on their way.
+			if (server.callsTo(PATHS.batchRecall).length === 20) {
+				stoppedAt = Date.now();
+				for (const stop of stops) stop();
+			}
+		};
+		const batches = [0, 1].map(() => server.sendRobotMessages('dingRobotA', 1000));
+
+		const results = await Promise.all(
+			batches.map(async (keys) => await recallRobot({ server, credentials, items: [{ keys }], options: { concurrency: 20 }, onStart: (stop) => stops.push(stop) })),
+		);
+
+		for (const [index, result] of results.entries()) {
+			expect(result.run.status).toBe('canceled');
+			expectNothingMisreported(server, result, batches[index]);
+			// Keys whose calls never went are Failed as cancelled, and DingTalk did not recall them.
+			const cancelled = json(result.failed).filter((item) => item.errorCode === 'cancelled' && !item.mayBeRecalled);
+			expect(cancelled.length).toBeGreaterThan(500);
+			for (const item of cancelled) expect(server.isRecalled(item.processQueryKey)).toBe(false);
+		}
+		// A window later, when waiting calls would have had room, nothing more has started.
+		await pause(1300);
+		server.onRequest = undefined;
+		expect(late).toEqual([]);
+		// At most the calls in flight when the stop came: Parallel Calls (20) per execution.
+		expect(server.callsTo(PATHS.batchRecall).length).toBeLessThanOrEqual(40);
+		expect(server.callsTo(PATHS.readStatus)).toEqual([]);
+
+		// The pacer the next execution inherits is as DingTalk left it: what the stop aborted was not counted as admitted.
+		const inherited = sharedPacer('app ding-app-key', `${server.apiBaseUrl}${PATHS.batchRecall}`);
+		expect(inherited.callsPerWindow).toBe(new Pacer().callsPerWindow);
+		const next = server.sendRobotMessages('dingRobotA', 400);
+		const again = await recallRobot({ server, credentials, items: [{ keys: next }] });
+		expect(again.failed).toEqual([]);
+		expect(json(again.success).map((item) => item.processQueryKey)).toEqual(next);
+	});
+
+	test('a stop during a backoff: no repeat is sent and the key is Failed as cancelled, not recalled', async () => {
+		const server = await startServer();
+		const keys = server.sendRobotMessages('dingRobotA', 3);
+		server.injectFault(PATHS.batchRecall, '500', 10);
+		let stop;
+		// Stopped once the 500 is answered and the node waits before its repeat.
+		server.onRequest = (call) => call.path === PATHS.batchRecall && setTimeout(stop, 50);
+
+		const result = await recallRobot({ server, items: [{ keys }], options: { retryDelay: 60_000 }, onStart: (s) => (stop = s) });
+		await pause(50);
+
+		expect(server.callsTo(PATHS.batchRecall)).toHaveLength(1);
+		expect(json(result.failed).map((item) => [item.errorCode, item.mayBeRecalled])).toEqual(keys.map(() => ['cancelled', undefined]));
+		expect(keys.some((key) => server.isRecalled(key))).toBe(false);
+	});
+
+	test('a stop while an answer is outstanding: the call is aborted, its keys Failed with mayBeRecalled, and no status query runs', async () => {
+		const server = await startServer();
+		const keys = server.sendRobotMessages('dingRobotA', 2);
+		server.injectFault(PATHS.batchRecall, 'lostAnswerTimeout', 1); // DingTalk recalls, the answer never comes
+		let stop;
+		server.onRequest = (call) => call.path === PATHS.batchRecall && setTimeout(stop, 20);
+
+		const result = await recallRobot({ server, items: [{ keys }], options: { timeout: 60_000 }, onStart: (s) => (stop = s) });
+		await pause(50);
+
+		expect(keys.every((key) => server.isRecalled(key))).toBe(true);
+		expect(result.success).toEqual([]);
+		expect(json(result.failed).map((item) => [item.errorCode, item.mayBeRecalled])).toEqual(keys.map(() => ['cancelled', true]));
+		expect(server.callsTo(PATHS.batchRecall)).toHaveLength(1);
+		expect(server.callsTo(PATHS.readStatus)).toEqual([]);
+	});
+});
