@@ -107,7 +107,17 @@ async function main() {
 		});
 		printOutputs('Recall Work Notification (agentId 836390886)', workRun, 'msgTaskId', ['agentId']);
 
-		const recallCalls = [PATHS.batchRecall, PATHS.groupRecall, PATHS.workNotificationRecall].reduce((sum, path) => sum + server.callsTo(path).length, 0);
+		// A DING (urgent reminder) sent for the false alarm: recall it, one call per DING.
+		const sendDing = async () =>
+			(await post(`${server.apiBaseUrl}${PATHS.dingSend}`, { robotCode: 'dingAlertBot', remindType: 1, receiverUserIdList: ['manager01'], content: 'DB latency alert' }, { 'x-acs-dingtalk-access-token': accessToken })).openDingId;
+		const dingRun = await runNode({
+			items: [{ openDingId: [await sendDing(), await sendDing()] }, { openDingId: 'a-DING-never-sent' }],
+			credentials,
+			parameters: { operation: 'recallRobotDingMessages', robotCode: 'dingAlertBot', openDingIds: '={{ $json.openDingId }}', options: {} },
+		});
+		printOutputs('Recall Robot DING Messages (robotCode dingAlertBot)', dingRun, 'openDingId', ['robotCode']);
+
+		const recallCalls = [PATHS.batchRecall, PATHS.groupRecall, PATHS.workNotificationRecall, PATHS.dingRecall].reduce((sum, path) => sum + server.callsTo(path).length, 0);
 		const statusQueries = server.callsTo(PATHS.readStatus).length + server.callsTo(PATHS.groupQuery).length;
 		console.log(
 			`\nDingTalk was called ${recallCalls} time(s) to recall, ${statusQueries} time(s) for a read status (the message INC-4 that DingTalk would not recall again: its status shows it is gone, so it is on Success marked alreadyRecalled) and ${server.tokenFetches} time(s) for a token (one for the sender, one for the node, kept in the credential).`,

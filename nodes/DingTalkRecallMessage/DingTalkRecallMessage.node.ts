@@ -1,6 +1,7 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 
+import * as recallRobotDingMessages from './actions/recallRobotDingMessages.operation';
 import * as recallRobotGroupMessages from './actions/recallRobotGroupMessages.operation';
 import * as recallRobotOneOnOneMessages from './actions/recallRobotOneOnOneMessages.operation';
 import * as recallRobotPrivateChatMessages from './actions/recallRobotPrivateChatMessages.operation';
@@ -14,9 +15,9 @@ export class DingTalkRecallMessage implements INodeType {
 		icon: { light: 'file:dingtalk.svg', dark: 'file:dingtalk.dark.svg' },
 		group: ['output'],
 		version: 1,
-		subtitle: '={{ {"recallWorkNotification": "Recall work notification", "recallRobotOneOnOneMessages": "Recall robot one-on-one messages", "recallRobotGroupMessages": "Recall robot group messages", "recallRobotPrivateChatMessages": "Recall robot private chat messages"}[$parameter["operation"]] }}',
+		subtitle: '={{ {"recallWorkNotification": "Recall work notification", "recallRobotOneOnOneMessages": "Recall robot one-on-one messages", "recallRobotGroupMessages": "Recall robot group messages", "recallRobotPrivateChatMessages": "Recall robot private chat messages", "recallRobotDingMessages": "Recall robot DING messages"}[$parameter["operation"]] }}',
 		description:
-			'Recall DingTalk messages that were sent: robot messages (one-on-one, group, private chat) by the processQueryKey that sending returned, work notifications by their task_id',
+			'Recall DingTalk messages that were sent: robot messages (one-on-one, group, private chat) by the processQueryKey that sending returned, robot DING messages by their openDingId, work notifications by their task_id',
 		defaults: { name: 'DingTalk Recall Message' },
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
@@ -30,6 +31,12 @@ export class DingTalkRecallMessage implements INodeType {
 				type: 'options',
 				noDataExpression: true,
 				options: [
+					{
+						name: 'Recall Robot DING Messages',
+						value: 'recallRobotDingMessages',
+						description: 'Recall DING messages (urgent in-app, SMS or phone reminders) a robot sent, one per call',
+						action: 'Recall DING messages a robot sent',
+					},
 					{
 						name: 'Recall Robot Group Messages',
 						value: 'recallRobotGroupMessages',
@@ -61,6 +68,7 @@ export class DingTalkRecallMessage implements INodeType {
 			...recallRobotGroupMessages.description,
 			...recallRobotPrivateChatMessages.description,
 			...recallWorkNotification.description,
+			...recallRobotDingMessages.description,
 			{
 				displayName: 'Options',
 				name: 'options',

@@ -9,7 +9,7 @@ const BASE_URL_HINT =
 /** Codes of the `api` host that mean the app or node is set up wrongly, with what to do about it. */
 const CONFIGURATION_HINTS: Record<string, string> = {
 	'Forbidden.AccessDenied.AccessTokenPermissionDenied':
-		'The DingTalk app lacks the permission for this API. In the DingTalk developer console, open the app → Permissions and grant "qyapi_robot_sendmsg" (robot messages), then run again.',
+		'The DingTalk app lacks the permission for this API. In the DingTalk developer console, open the app → Permissions and grant "qyapi_robot_sendmsg" (robot messages) or, for DING messages, "Premium.Ding.Write" (only in the Professional and Exclusive editions), then run again.',
 	'Forbidden.AccessDenied.IpNotInWhiteList':
 		"DingTalk refused n8n's IP address. Add the public IP of your n8n server to the app's IP allow-list (developer console → the app → Security settings).",
 	'Forbidden.AccessDenied.ApiCountLimitForOrg':
@@ -44,6 +44,8 @@ const CODE_EXPLANATIONS: Record<string, string> = {
 	'not.allowed.robotCode':
 		'This message was not sent by the given robot. Use the robotCode of the robot that sent it.',
 	'notRevoke.all.messages': 'DingTalk said it could not recall every message of the call, without saying which.',
+	'recall.ding.exception':
+		'Check that Robot Code is the robot that sent this DING (only that robot can recall it), that the openDingId is one the ding/send call returned, and whether the DING was recalled before; DING needs the Professional or Exclusive edition and the permission Premium.Ding.Write.',
 	'400002':
 		'DingTalk does not know this agentId and msgTaskId pair, or the notification is older than 24 hours. Check both IDs.',
 	timeout: 'DingTalk did not answer in time, even after retries.',

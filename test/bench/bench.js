@@ -12,10 +12,11 @@
  *
  * Then incident storms: many executions of the node at once on one DingTalk app, in one process or in
  * two (queue-mode workers), against the server limited to DingTalk's standard 20 calls per second.
+ * Then DINGs: 200 robot DING messages recalled (one call each) against the same 20 calls per second.
  *
  * Each measurement runs in its own child process, so its peak RSS is its own; the server runs here.
  * Writes test/bench/results.json and results.md, and the README's benchmark section.
- * `--only=single` or `--only=storms` measures one part and keeps the other's last figures.
+ * `--only=single`, `--only=storms` or `--only=ding` measures one part and keeps the others' last figures.
  */
 const { execFileSync, spawn } = require('node:child_process');
 const fs = require('node:fs');
@@ -28,6 +29,7 @@ const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 30);
 const CONCURRENCY = 5; // the node's default Parallel Calls
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
 const ROBOT = 'dingBenchBot';
+const DING = 'recallRobotDingMessages';
 const here = __dirname;
 
 // ---------------------------------------------------------------- child: one measurement
@@ -37,24 +39,30 @@ const here = __dirname;
  * its own: n8n is a long-running process whose engine, HTTP client and node are loaded long before an
  * incident flow runs. The measured run then starts from a credential with no token, so it fetches one.
  */
-async function measureInChild({ approach, keys, warmupKeys, perItem, apiBaseUrl, oapiBaseUrl }) {
+async function measureInChild({ approach, keys, warmupKeys, perItem, apiBaseUrl, oapiBaseUrl, operation, warmupApp }) {
 	const credentialData = {
 		appType: 'internal', clientId: 'ding-app-key', clientSecret: 'ding-app-secret',
 		environment: 'custom', apiBaseUrl, oapiBaseUrl, accessToken: '',
 	};
+	// Under a rate limit the warm-up uses an app of its own, so its calls take none of the measured app's.
+	const warmupCredentialData = warmupApp ? { ...credentialData, clientId: warmupApp[0], clientSecret: warmupApp[1] } : credentialData;
+	const parameters =
+		operation === DING
+			? { operation, robotCode: ROBOT, openDingIds: '={{ $json.keys }}', options: {} }
+			: { operation: 'recallRobotOneOnOneMessages', robotCode: ROBOT, processQueryKeys: '={{ $json.keys }}', options: {} };
 	let recall;
 	if (approach === 'node') {
 		const { runNode, CredentialsHelper } = require('../support/n8n-harness');
 		recall = async (batchKeys, credentialId, itemSize) => {
 			const credentials = new CredentialsHelper();
-			credentials.add(credentialId, credentialData);
+			credentials.add(credentialId, credentialId === 'warm-up' ? warmupCredentialData : credentialData);
 			const items = [];
 			for (let i = 0; i < batchKeys.length; i += itemSize) items.push({ keys: itemSize === 1 ? batchKeys[i] : batchKeys.slice(i, i + itemSize) });
 			const result = await runNode({
 				items,
 				credentials,
 				credentialId,
-				parameters: { operation: 'recallRobotOneOnOneMessages', robotCode: ROBOT, processQueryKeys: '={{ $json.keys }}', options: {} },
+				parameters,
 			});
 			if (result.error) throw result.error;
 			return { outputs: result.success.length + result.failed.length, failed: result.failed.length };
@@ -323,6 +331,7 @@ function markdown(report) {
 	}
 	lines.push('', `Time from 10,000 to 100,000 keys (node): ×${report.growth10kTo100k} for ×10 the keys.`);
 	if (report.storms) lines.push('', stormsMarkdown(report.storms));
+	if (report.ding) lines.push('', dingMarkdown(report.ding));
 	return lines.join('\n');
 }
 
@@ -393,6 +402,63 @@ async function measureStorms() {
 	return { date: today(), machine: machine(), latencyMs: LATENCY_MS, limitPerSecond: STORM_LIMIT_PER_SECOND, rows };
 }
 
+const DING_COUNT = 200;
+
+/**
+ * DINGs: 200 recalled by one execution, one call each, against the server allowing 20 calls per second.
+ * Floor = (⌈200 ÷ 20⌉ − 1) s + one round trip, as for the storms; the target is within 1.10× and nothing Failed.
+ */
+async function measureDing() {
+	console.error(`${DING_COUNT} DINGs, ${STORM_LIMIT_PER_SECOND} calls per second:`);
+	const apps = { 'ding-app-key': 'ding-app-secret', 'ding-warmup-key': 'ding-warmup-secret' };
+	const server = await new DingTalkServer({ apps, robots: [ROBOT], latencyMs: LATENCY_MS, rateLimitPerSecond: STORM_LIMIT_PER_SECOND }).start();
+	try {
+		const dings = server.sendDings(ROBOT, DING_COUNT);
+		const result = await runChild({
+			approach: 'node',
+			operation: DING,
+			keys: dings,
+			warmupKeys: server.sendDings(ROBOT, 20),
+			warmupApp: ['ding-warmup-key', 'ding-warmup-secret'],
+			perItem: 1,
+			apiBaseUrl: server.apiBaseUrl,
+			oapiBaseUrl: server.oapiBaseUrl,
+		});
+		const calls = server.callsTo(PATHS.dingRecall).filter((call) => call.at >= result.measuredFrom);
+		const floorMs = stormFloorMs(DING_COUNT);
+		const row = {
+			date: today(),
+			machine: machine(),
+			latencyMs: LATENCY_MS,
+			limitPerSecond: STORM_LIMIT_PER_SECOND,
+			dings: DING_COUNT,
+			callsAdmitted: calls.filter((call) => call.status !== 403).length,
+			throttledCalls: calls.filter((call) => call.status === 403).length,
+			failed: result.failed,
+			outputs: result.outputs,
+			everyDingRecalled: dings.every((id) => server.isDingRecalled(id)),
+			wallMs: Math.round(result.wallMs),
+			floorMs,
+			overFloor: ratio(result.wallMs, floorMs),
+		};
+		row.met = row.overFloor <= 1.1 && row.failed === 0 && row.everyDingRecalled;
+		console.error(`  ${row.dings} DINGs: ${row.wallMs} ms, ${row.overFloor}× floor, ${row.throttledCalls} throttled / ${row.callsAdmitted} calls, ${row.failed} Failed`);
+		return row;
+	} finally {
+		await server.stop();
+	}
+}
+
+function dingMarkdown(ding) {
+	return [
+		`DINGs, measured ${ding.date}: one execution recalls ${ding.dings} robot DING messages, one call each (DingTalk recalls one DING per call), the server allowing ${ding.limitPerSecond} calls per second. Floor = (⌈${ding.dings} ÷ ${ding.limitPerSecond}⌉ − 1) s + one ${ding.latencyMs} ms round trip. Target: within 1.10× the floor, nothing Failed.`,
+		'',
+		'| DINGs | calls admitted | throttled answers | Failed | every DING recalled | floor | wall time | wall ÷ floor | target |',
+		'| ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | --- |',
+		`| ${ding.dings} | ${ding.callsAdmitted} | ${ding.throttledCalls} | ${ding.failed} | ${ding.everyDingRecalled ? 'yes' : 'no'} | ${(ding.floorMs / 1000).toFixed(2)} s | ${(ding.wallMs / 1000).toFixed(2)} s | ${ding.overFloor}× | ${ding.met ? 'met' : 'missed'} |`,
+	].join('\n');
+}
+
 const today = () => new Date().toISOString().slice(0, 10);
 const machine = () => `${os.cpus().length} × ${os.cpus()[0].model.trim()}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.platform()}`;
 
@@ -401,10 +467,12 @@ async function main() {
 	execFileSync('npm', ['run', 'build', '--silent'], { cwd: path.resolve(here, '../..'), stdio: ['ignore', 'ignore', 'inherit'] });
 	const resultsFile = path.join(here, 'results.json');
 	const previous = fs.existsSync(resultsFile) ? JSON.parse(fs.readFileSync(resultsFile, 'utf8')) : {};
-	const { storms: previousStorms, ...previousSingle } = previous;
-	const single = only === 'storms' ? previousSingle : await measureSingleRuns();
-	const storms = only === 'single' ? previousStorms : await measureStorms();
-	const report = { ...single, storms };
+	const { storms: previousStorms, ding: previousDing, ...previousSingle } = previous;
+	const measures = (part) => !only || only === part;
+	const single = measures('single') ? await measureSingleRuns() : previousSingle;
+	const storms = measures('storms') ? await measureStorms() : previousStorms;
+	const ding = measures('ding') ? await measureDing() : previousDing;
+	const report = { ...single, storms, ding };
 	const table = markdown(report);
 	fs.writeFileSync(resultsFile, `${JSON.stringify(report, null, 2)}\n`);
 	fs.writeFileSync(path.join(here, 'results.md'), `${table}\n`);

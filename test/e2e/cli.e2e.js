@@ -176,4 +176,31 @@ describe.each(N8N_VERSIONS)('the packed package in a real n8n %s', (version) => 
 		expect(after.data.accessToken).not.toBe(before.data.accessToken);
 		expect(after.data.accessToken).toBe(calls[calls.length - 1].queryToken);
 	});
+
+	test('robot DING messages: one call per DING, a DING given twice sent once, unknown and another robot’s DINGs Failed with DingTalk’s detail', async () => {
+		const dings = server.sendDings('dingRobotA', 4);
+		const othersDing = server.sendDing('dingRobotB');
+		await n8n.importWorkflow(
+			workflow('dtE2eDingFlow001', [...dings, dings[0], 'no-such-ding', othersDing], {
+				operation: 'recallRobotDingMessages',
+				robotCode: 'dingRobotA',
+				openDingIds: '={{ $json.entries }}',
+				options: {},
+			}),
+		);
+
+		const { success, failed } = outputsOf(await n8n.execute('dtE2eDingFlow001'));
+
+		expect(success.map((item) => [item.openDingId, item.robotCode, item.recalled])).toEqual(
+			[...dings, dings[0]].map((id) => [id, 'dingRobotA', true]),
+		);
+		expect(failed.map((item) => [item.openDingId, item.errorCode])).toEqual([
+			['no-such-ding', 'recall.ding.exception'],
+			[othersDing, 'recall.ding.exception'],
+		]);
+		expect(failed[1].errorMessage).toMatch(/ding was not sent by robot dingRobotA\. Check that Robot Code is the robot that sent this DING/);
+		expect(server.callsTo(PATHS.dingRecall)).toHaveLength(6);
+		expect(dings.every((id) => server.isDingRecalled(id))).toBe(true);
+		expect(server.isDingRecalled(othersDing)).toBe(false);
+	});
 });

@@ -13,8 +13,9 @@ const SCREENSHOTS = path.resolve(__dirname, '../../docs/screenshots');
 const OWNER = { email: 'owner@example.test', firstName: 'Ding', lastName: 'Talk', password: 'E2e-password-1' };
 
 /** The node's own parameters, and the ones each operation must show (the rest must not be there). */
-const NODE_PARAMETERS = ['operation', 'robotCode', 'openConversationId', 'processQueryKeys', 'agentId', 'msgTaskId'];
+const NODE_PARAMETERS = ['operation', 'robotCode', 'openConversationId', 'processQueryKeys', 'openDingIds', 'agentId', 'msgTaskId'];
 const SHOWN = {
+	recallRobotDingMessages: ['operation', 'robotCode', 'openDingIds'],
 	recallRobotGroupMessages: ['operation', 'robotCode', 'openConversationId', 'processQueryKeys'],
 	recallRobotOneOnOneMessages: ['operation', 'robotCode', 'processQueryKeys'],
 	recallRobotPrivateChatMessages: ['operation', 'robotCode', 'openConversationId', 'processQueryKeys'],
@@ -22,6 +23,7 @@ const SHOWN = {
 };
 /** What "Add option" offers: Batch Size only where calls carry several keys, Check Unclear Outcomes where DingTalk has a read status. */
 const OPTIONS = {
+	recallRobotDingMessages: ['Parallel Calls', 'Retries', 'Retry Delay (Ms)', 'Timeout (Ms)'],
 	recallRobotGroupMessages: ['Batch Size', 'Check Unclear Outcomes', 'Parallel Calls', 'Retries', 'Retry Delay (Ms)', 'Timeout (Ms)'],
 	recallRobotOneOnOneMessages: ['Batch Size', 'Check Unclear Outcomes', 'Parallel Calls', 'Retries', 'Retry Delay (Ms)', 'Timeout (Ms)'],
 	recallRobotPrivateChatMessages: ['Batch Size', 'Parallel Calls', 'Retries', 'Retry Delay (Ms)', 'Timeout (Ms)'],
@@ -103,6 +105,7 @@ describe('the node in n8n’s editor', () => {
 	}
 
 	test.each([
+		['recallRobotDingMessages', 'Recall DING messages a robot sent', 'Recall Robot DING Messages', 'ding-operation.png'],
 		['recallRobotGroupMessages', 'Recall robot messages sent to group chats', 'Recall Robot Group Messages', 'group-operation.png'],
 		['recallRobotOneOnOneMessages', 'Recall robot messages sent to individual users', 'Recall Robot One-on-One Messages', 'robot-operation.png'],
 		['recallRobotPrivateChatMessages', 'Recall robot messages sent in private chats between two people', 'Recall Robot Private Chat Messages', 'private-chat-operation.png'],

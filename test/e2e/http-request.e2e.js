@@ -1,9 +1,9 @@
 'use strict';
 /**
  * The send side, as a user builds it: n8n's own HTTP Request node with Authentication "Predefined Credential
- * Type" → DingTalk API sends robot one-on-one messages, group messages and work notifications to the
- * DingTalk-compatible server, and DingTalk Recall Message nodes recall every key and task id those sends
- * returned — in a real n8n, once per version. Then again after the stored token expired between runs (n8n's
+ * Type" → DingTalk API sends robot one-on-one messages, group messages, work notifications and DINGs to
+ * the DingTalk-compatible server, and DingTalk Recall Message nodes recall every key, task id and openDingId
+ * those sends returned — in a real n8n, once per version. Then again after the stored token expired between runs (n8n's
  * legacy request helper renews it after the refused call), and a work notification alone after its token ran out
  * (the oapi host answers an expired token with HTTP 200, so the credential renews it before it is due).
  */
@@ -44,28 +44,36 @@ function recallNode(name, position, parameters) {
 	return { id: name, name, type: RECALL_NODE, typeVersion: 1, position, parameters: { ...parameters, options: {} }, credentials: { dingTalkApi: CREDENTIAL } };
 }
 
+const connect = (...targets) => ({ main: [targets.map((node) => ({ node, type: 'main', index: 0 }))] });
+
+/** Start → Alerts → One item per alert: two alert items, `$json.text` each. */
+function alertNodes() {
+	return [
+		{ id: 's1', name: 'Start', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 0], parameters: {} },
+		{
+			id: 's2',
+			name: 'Alerts',
+			type: 'n8n-nodes-base.set',
+			typeVersion: 3.4,
+			position: [200, 0],
+			parameters: { mode: 'raw', jsonOutput: JSON.stringify({ alerts: [{ text: 'Disk full on db-1' }, { text: 'API latency over 2 s' }] }), options: {} },
+		},
+		{ id: 's3', name: 'One item per alert', type: 'n8n-nodes-base.splitOut', typeVersion: 1, position: [400, 0], parameters: { fieldToSplitOut: 'alerts', options: {} } },
+	];
+}
+
 /**
  * Two alerts, each sent three ways (a one-on-one robot message, a group message, a work notification),
  * then everything recalled by three DingTalk Recall Message nodes.
  */
 function sendAndRecallWorkflow(id, server, httpVersion) {
-	const connect = (...targets) => ({ main: [targets.map((node) => ({ node, type: 'main', index: 0 }))] });
 	return {
 		id,
 		name: 'Send with the HTTP Request node, then recall',
 		active: false,
 		settings: { executionOrder: 'v1' },
 		nodes: [
-			{ id: 's1', name: 'Start', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 0], parameters: {} },
-			{
-				id: 's2',
-				name: 'Alerts',
-				type: 'n8n-nodes-base.set',
-				typeVersion: 3.4,
-				position: [200, 0],
-				parameters: { mode: 'raw', jsonOutput: JSON.stringify({ alerts: [{ text: 'Disk full on db-1' }, { text: 'API latency over 2 s' }] }), options: {} },
-			},
-			{ id: 's3', name: 'One item per alert', type: 'n8n-nodes-base.splitOut', typeVersion: 1, position: [400, 0], parameters: { fieldToSplitOut: 'alerts', options: {} } },
+			...alertNodes(),
 			httpRequestNode(
 				'Send one-on-one',
 				[600, 0],
@@ -107,6 +115,33 @@ function sendAndRecallWorkflow(id, server, httpVersion) {
 			'Send one-on-one': connect('Send to group'),
 			'Send to group': connect('Send work notification'),
 			'Send work notification': connect('Recall one-on-one', 'Recall group', 'Recall work notification'),
+		},
+	};
+}
+
+/** Two alerts, each sent as an in-app DING by the robot (ding/send returns openDingId), then every DING recalled. */
+function dingWorkflow(id, server, httpVersion) {
+	return {
+		id,
+		name: 'Send DINGs with the HTTP Request node, then recall them',
+		active: false,
+		settings: { executionOrder: 'v1' },
+		nodes: [
+			...alertNodes(),
+			httpRequestNode(
+				'Send DING',
+				[600, 0],
+				`${server.apiBaseUrl}${PATHS.dingSend}`,
+				`={ "robotCode": "${ROBOT}", "remindType": 1, "receiverUserIdList": ["manager01"], "content": {{ JSON.stringify($json.text) }} }`,
+				httpVersion,
+			),
+			recallNode('Recall DING', [850, 0], { operation: 'recallRobotDingMessages', robotCode: ROBOT, openDingIds: '={{ $json.openDingId }}' }),
+		],
+		connections: {
+			Start: connect('Alerts'),
+			Alerts: connect('One item per alert'),
+			'One item per alert': connect('Send DING'),
+			'Send DING': connect('Recall DING'),
 		},
 	};
 }
@@ -162,6 +197,7 @@ describe.each(N8N_VERSIONS)('the HTTP Request node with the DingTalk API credent
 			{ ...SHORT_LIVED, type: 'dingTalkApi', data: shortLived.credentialData() },
 		]);
 		await n8n.importWorkflow(sendAndRecallWorkflow('dtE2eHttpSend001', server, httpVersion));
+		await n8n.importWorkflow(dingWorkflow('dtE2eHttpDing001', server, httpVersion));
 		await n8n.importWorkflow(workNotificationOnlyWorkflow('dtE2eHttpWork001', shortLived, SHORT_LIVED, httpVersion));
 	}, 900_000);
 
@@ -263,6 +299,28 @@ describe.each(N8N_VERSIONS)('the HTTP Request node with the DingTalk API credent
 		}
 		expect([...sent.oneOnOne, ...sent.group].every((key) => server.isRecalled(key))).toBe(true);
 		expect(sent.workNotifications.every((taskId) => server.isNotificationRecalled(taskId))).toBe(true);
+	});
+
+	test('DINGs: the HTTP Request node sends them (ding/send, the token in the header), the recall node recalls every returned openDingId', async () => {
+		const seen = server.calls.length;
+		const run = await n8n.execute('dtE2eHttpDing001');
+		const calls = server.calls.slice(seen);
+
+		const sent = outputOf(run, 'Send DING').success.map((item) => item.openDingId);
+		expect(sent).toEqual([expect.any(String), expect.any(String)]);
+		expect(new Set(sent).size).toBe(2);
+		const token = (await stored(CREDENTIAL.id)).accessToken;
+		const to = (path) => calls.filter((call) => call.path === path);
+		expect(to(PATHS.dingSend).map((call) => [call.status, call.headerToken, call.queryToken, call.body.content])).toEqual([
+			[200, token, undefined, 'Disk full on db-1'],
+			[200, token, undefined, 'API latency over 2 s'],
+		]);
+		expect(outputOf(run, 'Recall DING')).toEqual({
+			success: sent.map((openDingId) => ({ operation: 'recallRobotDingMessages', openDingId, robotCode: ROBOT, recalled: true, requestId: expect.any(String) })),
+			failed: [],
+		});
+		expect(to(PATHS.dingRecall).map((call) => [call.status, call.body])).toEqual(sent.map((openDingId) => [200, { robotCode: ROBOT, openDingId }]));
+		expect(sent.every((openDingId) => server.isDingRecalled(openDingId))).toBe(true);
 	});
 
 	test('a work notification alone, after its token ran out between runs: renewed before sending, stored', async () => {

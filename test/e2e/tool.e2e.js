@@ -114,7 +114,7 @@ describe('the packed package as a tool of n8n’s MCP Server Trigger in a real n
 		expect(Object.keys(byName).sort()).toEqual(['Recall_robot_messages', 'Recall_work_notifications']);
 		for (const tool of tools) {
 			expect(tool.description).toBe(
-				'Recall DingTalk messages that were sent: robot messages (one-on-one, group, private chat) by the processQueryKey that sending returned, work notifications by their task_id',
+				'Recall DingTalk messages that were sent: robot messages (one-on-one, group, private chat) by the processQueryKey that sending returned, robot DING messages by their openDingId, work notifications by their task_id',
 			);
 		}
 		const robot = byName.Recall_robot_messages.inputSchema;

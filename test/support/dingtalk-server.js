@@ -30,6 +30,8 @@ const PATHS = {
 	privateChatRecall: '/v1.0/robot/privateChatMessages/batchRecall',
 	workNotificationRecall: '/topapi/message/corpconversation/recall',
 	workNotificationSend: '/topapi/message/corpconversation/asyncsend_v2',
+	dingSend: '/v1.0/robot/ding/send',
+	dingRecall: '/v1.0/robot/ding/recall',
 };
 
 function readBody(req) {
@@ -414,6 +416,8 @@ class DingTalkServer {
 			[`GET ${PATHS.readStatus}`]: () =>
 				this.readStatus({ robotCode: url.searchParams.get('robotCode'), processQueryKey: url.searchParams.get('processQueryKey') }, 'oto', call, send, apiError),
 			[`POST ${PATHS.groupQuery}`]: () => this.readStatus(body, 'group', call, send, apiError),
+			[`POST ${PATHS.dingSend}`]: () => this.dingSendAnswer(body, send, apiError),
+			[`POST ${PATHS.dingRecall}`]: () => this.dingRecallAnswer(body, call, send, apiError),
 		};
 		const handler = this.unroutedPaths.has(url.pathname) ? undefined : handlers[route];
 		if (!handler) return apiError(404, 'InvalidAction.NotFound', 'Specified api is not found, please check your url and method.');
@@ -543,6 +547,67 @@ class DingTalkServer {
 		const sendStatus = message.recalled ? 'RECALLED' : 'SUCCESS';
 		if (chat === 'group') return send(200, { sendStatus, readUserIds: [], hasMore: false });
 		return send(200, { sendStatus, messageReadInfoList: [{ name: '张三', userId: 'manager01', readStatus: 'UNREAD', readTimestamp: 0 }] });
+	}
+
+	// ---- robot DING messages (Professional and Exclusive editions, permission Premium.Ding.Write) ----
+
+	/** openDingId → { robotCode, recalled }. */
+	get dings() {
+		this.dingStore ??= new Map();
+		return this.dingStore;
+	}
+
+	/** A DING the robot sent; returns its openDingId. */
+	sendDing(robotCode) {
+		const openDingId = randomBytes(16).toString('hex');
+		this.dings.set(openDingId, { robotCode, recalled: false });
+		return openDingId;
+	}
+
+	sendDings(robotCode, count) {
+		return Array.from({ length: count }, () => this.sendDing(robotCode));
+	}
+
+	isDingRecalled(openDingId) {
+		return this.dings.get(openDingId)?.recalled === true;
+	}
+
+	/** `permissions: { ding: false }`: an organisation without the edition, or an app without Premium.Ding.Write. */
+	dingRefusal(apiError) {
+		if (this.permissions.ding !== false) return false;
+		apiError(403, 'Forbidden.AccessDenied.AccessTokenPermissionDenied', '没有调用该接口的权限，接口权限申请参考：Premium.Ding.Write');
+		return true;
+	}
+
+	/** POST /v1.0/robot/ding/send {robotCode, remindType, receiverUserIdList, content} → {openDingId}. */
+	dingSendAnswer(body, send, apiError) {
+		if (this.dingRefusal(apiError)) return;
+		const { robotCode, remindType, receiverUserIdList: receivers, content } = body;
+		const most = Number(remindType) === 1 ? 200 : 20;
+		if (typeof robotCode !== 'string' || robotCode === '' || ![1, 2, 3].includes(Number(remindType))
+			|| !Array.isArray(receivers) || receivers.length === 0 || receivers.length > most
+			|| typeof content !== 'string' || content === '') {
+			return apiError(400, 'invalidParameter.param.invalid', 'robotCode, remindType (1, 2, 3), receiverUserIdList and content are required');
+		}
+		if (!this.robots.has(robotCode)) return apiError(400, 'invalidParameter.robotCode', 'robot not exist');
+		return send(200, { openDingId: this.sendDing(robotCode) });
+	}
+
+	/** POST /v1.0/robot/ding/recall {robotCode, openDingId} → {openDingId}; every refusal a 400 recall.ding.exception <detail>. */
+	dingRecallAnswer(body, call, send, apiError) {
+		if (this.dingRefusal(apiError)) return;
+		const { robotCode, openDingId } = body;
+		if (typeof robotCode !== 'string' || robotCode === '' || typeof openDingId !== 'string' || openDingId === '') {
+			return apiError(400, 'invalidParameter.param.invalid', 'robotCode and openDingId are required');
+		}
+		const refused = (detail) => apiError(400, 'recall.ding.exception', `recall.ding.exception ${detail}`);
+		const ding = this.dings.get(openDingId);
+		if (!ding) return refused(`ding not exist: ${openDingId}`);
+		if (ding.robotCode !== robotCode) return refused(`ding was not sent by robot ${robotCode}`);
+		if (ding.recalled) return refused('ding has already been recalled');
+		ding.recalled = true;
+		call.recalledKeys = [openDingId];
+		return send(200, { openDingId, requestid: randomUUID() });
 	}
 
 	handleOapi(url, parsed, call, send, fault) {

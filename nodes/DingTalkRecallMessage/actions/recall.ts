@@ -224,6 +224,12 @@ export async function recallPooled(
 	return toOutputs(results);
 }
 
+/** How a one-message-per-call API is called, and what a refusal of its own means (the shared reading otherwise). */
+export interface SingleRecallApi {
+	callFor: (pool: string[], value: string) => DingTalkCall;
+	outcomeOfRefusal?: (answer: Answer) => RecallOutcome | undefined;
+}
+
 /**
  * The recall loop for APIs that recall one message per call (work notifications, DINGs): each unique
  * value is one call, paced and repeated like any other. A 2xx answer is the recall.
@@ -233,12 +239,14 @@ export async function recallEach(
 	client: DingTalkClient,
 	requests: readonly KeyRequest[],
 	settings: PoolSettings,
-	callFor: (pool: string[], value: string) => DingTalkCall,
+	api: SingleRecallApi,
 ): Promise<INodeExecutionData[][]> {
 	return await recallPooled(context, requests, { ...settings, batchSize: 1 }, async (pool, [value], ledger) => {
-		const answer = await client.call(callFor(pool, value));
+		const answer = await client.call(api.callFor(pool, value));
 		ledger.heard([value], answer);
 		if (answer.kind === 'configuration') throw new ConfigurationError(answer);
-		ledger.set(value, answer.kind === 'ok' ? recalled(answer.requestId) : outcomeOfFailedAnswer(answer));
+		if (answer.kind === 'ok') return ledger.set(value, recalled(answer.requestId));
+		const own = answer.kind === 'refused' ? api.outcomeOfRefusal?.(answer) : undefined;
+		ledger.set(value, own ?? outcomeOfFailedAnswer(answer));
 	});
 }

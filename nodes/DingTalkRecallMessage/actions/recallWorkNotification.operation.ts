@@ -58,9 +58,7 @@ export async function execute(
 		display: idForOutput,
 	});
 	// DingTalk recalls one notification per call.
-	return await recallEach(this, client, requests, settings, ([agentId], taskId) => ({
-		host: 'oapi',
-		path: RECALL_PATH,
-		form: { agent_id: agentId, msg_task_id: taskId },
-	}));
+	return await recallEach(this, client, requests, settings, {
+		callFor: ([agentId], taskId) => ({ host: 'oapi', path: RECALL_PATH, form: { agent_id: agentId, msg_task_id: taskId } }),
+	});
 }

@@ -3,6 +3,7 @@ import { NodeApiError } from 'n8n-workflow';
 
 import { toToolOutput } from '../helpers/results';
 import { CREDENTIAL_TYPE, DingTalkClient } from '../transport';
+import * as recallRobotDingMessages from './recallRobotDingMessages.operation';
 import * as recallRobotGroupMessages from './recallRobotGroupMessages.operation';
 import * as recallRobotOneOnOneMessages from './recallRobotOneOnOneMessages.operation';
 import * as recallRobotPrivateChatMessages from './recallRobotPrivateChatMessages.operation';
@@ -23,6 +24,7 @@ const operations = {
 	[recallRobotGroupMessages.OPERATION]: recallRobotGroupMessages.execute,
 	[recallRobotPrivateChatMessages.OPERATION]: recallRobotPrivateChatMessages.execute,
 	[recallWorkNotification.OPERATION]: recallWorkNotification.execute,
+	[recallRobotDingMessages.OPERATION]: recallRobotDingMessages.execute,
 };
 
 /**

@@ -75,16 +75,22 @@ export function parseList(
 	return parsed;
 }
 
-function validateKey(part: string): string | undefined {
-	if (part.length > MAX_KEY_LENGTH) {
-		return `a processQueryKey is at most ${MAX_KEY_LENGTH} characters, but this one has ${part.length}`;
-	}
-	return undefined;
+/** A key of DingTalk's own (processQueryKey, openDingId): any text up to MAX_KEY_LENGTH characters. */
+function validateKey(what: string) {
+	return (part: string) =>
+		part.length > MAX_KEY_LENGTH
+			? `${what} is at most ${MAX_KEY_LENGTH} characters, but this one has ${part.length}`
+			: undefined;
 }
 
 /** `processQueryKeys`: one key, an array of keys, or a comma-separated string of keys. */
 export function parseProcessQueryKeys(value: unknown): ParsedList {
-	return parseList(value, 'processQueryKeys', validateKey, false);
+	return parseList(value, 'processQueryKeys', validateKey('a processQueryKey'), false);
+}
+
+/** `openDingIds`: one openDingId, an array of them, or a comma-separated string, like processQueryKeys. */
+export function parseOpenDingIds(value: unknown): ParsedList {
+	return parseList(value, 'openDingIds', validateKey('an openDingId'), false);
 }
 
 function validateNumericId(what: string) {

@@ -74,18 +74,20 @@ export class TokenSession {
 			}
 			if (this.failure) return this.failure;
 			let answer: Answer;
+			let generation = this.generation;
 			if (this.needsToken()) {
 				answer = await this.renewCarrying(sendWith);
+				generation = this.generation;
 			} else {
-				const generation = this.generation;
 				answer = await sendWith(this.credential);
-				if (answer.kind === 'tokenRejected' && !rejected) {
-					rejected = true;
-					this.rejectedGeneration = Math.max(this.rejectedGeneration, generation);
-					continue;
-				}
 			}
 			if (answer.kind !== 'tokenRejected') return answer;
+			// Rejected once (an old token, or one DingTalk voided right after issuing it): renew, repeat once.
+			if (!rejected) {
+				rejected = true;
+				this.rejectedGeneration = Math.max(this.rejectedGeneration, generation);
+				continue;
+			}
 			return {
 				...answer,
 				kind: 'configuration',
