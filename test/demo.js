@@ -27,6 +27,7 @@ function printOutputs(title, result, idField, poolFields) {
 		[idField]: String(json[idField]).length > 22 ? `${String(json[idField]).slice(0, 20)}…` : json[idField],
 		...Object.fromEntries(poolFields.map((field) => [field, json[field]])),
 		alreadyRecalled: json.alreadyRecalled ? 'yes' : '',
+		mayBeRecalled: json.mayBeRecalled ? 'yes' : '',
 		errorCode: json.errorCode ?? '',
 		errorMessage: json.errorMessage ?? '',
 	}));
@@ -65,6 +66,8 @@ async function main() {
 
 		const credentials = new CredentialsHelper();
 		credentials.add('cred-1', server.credentialData());
+		// DingTalk's token API fails once when the node first asks (HTTP 500): the node repeats the request.
+		server.injectFault(PATHS.accessToken, '500', 1);
 
 		// The alert was a false alarm: take the messages back.
 		const robotItems = [
@@ -100,10 +103,13 @@ async function main() {
 		});
 		printOutputs('Recall Robot Group Messages (robotCode dingAlertBot)', groupRun, 'processQueryKey', ['openConversationId']);
 
+		// The first notification's recall happens, but its answer is lost on the way back; the repeat is refused
+		// (400002: DingTalk no longer knows it). No status API exists for work notifications: Failed, mayBeRecalled.
+		server.injectFault(PATHS.workNotificationRecall, 'lostAnswer', 1);
 		const workRun = await runNode({
 			items: [{ taskId: notifications[0] }, { taskId: notifications[1] }, { taskId: 123456 }, { taskId: 'not-a-number' }],
 			credentials,
-			parameters: { operation: 'recallWorkNotification', agentId: '836390886', msgTaskId: '={{ $json.taskId }}', options: {} },
+			parameters: { operation: 'recallWorkNotification', agentId: '836390886', msgTaskId: '={{ $json.taskId }}', options: { concurrency: 1 } },
 		});
 		printOutputs('Recall Work Notification (agentId 836390886)', workRun, 'msgTaskId', ['agentId']);
 
@@ -120,7 +126,7 @@ async function main() {
 		const recallCalls = [PATHS.batchRecall, PATHS.groupRecall, PATHS.workNotificationRecall, PATHS.dingRecall].reduce((sum, path) => sum + server.callsTo(path).length, 0);
 		const statusQueries = server.callsTo(PATHS.readStatus).length + server.callsTo(PATHS.groupQuery).length;
 		console.log(
-			`\nDingTalk was called ${recallCalls} time(s) to recall, ${statusQueries} time(s) for a read status (the message INC-4 that DingTalk would not recall again: its status shows it is gone, so it is on Success marked alreadyRecalled) and ${server.tokenFetches} time(s) for a token (one for the sender, one for the node, kept in the credential).`,
+			`\nDingTalk was called ${recallCalls} time(s) to recall, ${statusQueries} time(s) for a read status (the message INC-4 that DingTalk would not recall again: its status shows it is gone, so it is on Success marked alreadyRecalled) and ${server.callsTo(PATHS.accessToken).length} time(s) for a token (one for the sender; for the node, a 500 then a token, kept in the credential). Work notification ${notifications[0]} is on Failed with mayBeRecalled: its recall happened, but the answer was lost and no status API can confirm it.`,
 		);
 	} finally {
 		await server.stop();

@@ -15,7 +15,7 @@
  * Then DINGs: 200 robot DING messages recalled (one call each) against the same 20 calls per second.
  *
  * Each measurement runs in its own child process, so its peak RSS is its own; the server runs here.
- * Writes test/bench/results.json and results.md, and the README's benchmark section.
+ * Writes test/bench/results.json and results.md, and the figures in docs/benchmark.md.
  * `--only=single`, `--only=storms` or `--only=ding` measures one part and keeps the others' last figures.
  */
 const { execFileSync, spawn } = require('node:child_process');
@@ -335,6 +335,33 @@ function markdown(report) {
 	return lines.join('\n');
 }
 
+/** The headline figures the README shows; the full tables are in docs/benchmark.md. */
+function summaryMarkdown(report) {
+	const size = (keys) => report.sizes.find((row) => row.keys === keys);
+	const lines = [`Measured ${report.date} (\`npm run bench\`, ${report.machine}):`, ''];
+	const thousand = size(1000);
+	const node = thousand?.rows.find((row) => row.approach === 'node');
+	if (node) lines.push(`- 1,000 keys: ${node.calls} calls, ${(node.wallMs / 1000).toFixed(2)} s, ${thousand.nodeOverBaseline}× the raw-HTTP baseline making the same calls; one call per key would take ${thousand.onePerKeyOverNode}× as long.`);
+	const limited = report.throttled.at(-1);
+	if (limited) lines.push(`- ${limited.keys.toLocaleString('en')} keys against DingTalk's 20 calls/s: ${limited.overMinimum}× the theoretical minimum, ${limited.failed} Failed.`);
+	if (report.storms) {
+		const slowest = Math.max(...report.storms.rows.map((row) => row.slowestOverFloor));
+		const failed = report.storms.rows.reduce((sum, row) => sum + row.failed, 0);
+		lines.push(`- Incident storms (up to 100 executions at once, one app, two processes): slowest execution ≤ ${slowest}× the floor DingTalk's limit allows, ${failed} Failed.`);
+	}
+	if (report.ding) lines.push(`- ${report.ding.dings} DINGs, one call each, at 20 calls/s: ${report.ding.overFloor}× the floor, ${report.ding.failed} Failed.`);
+	return lines.join('\n');
+}
+
+/** Replaces what stands between `<!-- name:start -->` and `<!-- name:end -->` in a document. */
+function writeBetweenMarkers(file, name, content) {
+	const text = fs.readFileSync(file, 'utf8');
+	const start = `<!-- ${name}:start -->`;
+	const end = `<!-- ${name}:end -->`;
+	if (!text.includes(start) || !text.includes(end)) return;
+	fs.writeFileSync(file, `${text.slice(0, text.indexOf(start) + start.length)}\n${content}\n${text.slice(text.indexOf(end))}`);
+}
+
 function stormsMarkdown(storms) {
 	const lines = [];
 	lines.push(`Incident storms, measured ${storms.date}: executions started at the same moment on one DingTalk app, each recalling its own keys (one key per item) from the same valid token, the server allowing ${storms.limitPerSecond} calls per second; two processes stand for two queue-mode workers. Floor = (⌈calls ÷ ${storms.limitPerSecond}⌉ − 1) s + one ${storms.latencyMs} ms round trip. Targets: in one process the slowest execution within 1.25× the floor and at most 10 % throttled answers per call; in two, within 1.5×; zero Failed, every key recalled once.`, '');
@@ -476,13 +503,8 @@ async function main() {
 	const table = markdown(report);
 	fs.writeFileSync(resultsFile, `${JSON.stringify(report, null, 2)}\n`);
 	fs.writeFileSync(path.join(here, 'results.md'), `${table}\n`);
-	const readme = path.resolve(here, '../../README.md');
-	const text = fs.readFileSync(readme, 'utf8');
-	const start = '<!-- bench:start -->';
-	const end = '<!-- bench:end -->';
-	if (text.includes(start) && text.includes(end)) {
-		fs.writeFileSync(readme, `${text.slice(0, text.indexOf(start) + start.length)}\n${table}\n${text.slice(text.indexOf(end))}`);
-	}
+	writeBetweenMarkers(path.resolve(here, '../../docs/benchmark.md'), 'bench', table);
+	writeBetweenMarkers(path.resolve(here, '../../README.md'), 'bench-summary', summaryMarkdown(report));
 	console.log(table);
 }
 
