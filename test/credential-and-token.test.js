@@ -1,7 +1,37 @@
 'use strict';
 const { startServer, credentialsFor, recallRobot, recallWork, json, PATHS, currentClock } = require('./support/fixture');
 
+const { runWorkflow, NodeTypes } = require('./support/n8n-harness');
+
 const SECRET = 'ding-app-secret';
+
+/** Another node on the DingTalk API credential: it sends one robot message through n8n's httpRequestWithAuthentication. */
+class TestSender {
+	constructor() {
+		this.description = {
+			displayName: 'Test Sender',
+			name: 'sender',
+			group: ['output'],
+			version: 1,
+			description: 'Sends one DingTalk robot message',
+			defaults: { name: 'Sender' },
+			inputs: ['main'],
+			outputs: ['main'],
+			credentials: [{ name: 'dingTalkApi', required: true }],
+			properties: [{ displayName: 'URL', name: 'url', type: 'string', default: '' }],
+		};
+	}
+
+	async execute() {
+		const body = await this.helpers.httpRequestWithAuthentication.call(this, 'dingTalkApi', {
+			method: 'POST',
+			url: this.getNodeParameter('url', 0),
+			body: { robotCode: 'dingRobotA', userIds: ['manager01'], msgKey: 'sampleText', msgParam: '{"content":"alert"}' },
+			json: true,
+		});
+		return [[{ json: body }]];
+	}
+}
 
 describe('DingTalk API credential: getting, storing and renewing the access token', () => {
 	let server;
@@ -174,6 +204,38 @@ describe('DingTalk API credential: where authenticate puts the token', () => {
 	const { DingTalkApi } = require('../dist/credentials/DingTalkApi.credentials.js');
 	const credential = new DingTalkApi();
 	const credentials = { accessToken: 'token-1' };
+
+	test('another node on n8n’s httpRequestWithAuthentication, with a token that is due but still valid: the call goes and works', async () => {
+		const server = await startServer();
+		const credentials = credentialsFor(server);
+		await recallRobot({ server, credentials, items: [{ keys: server.sendRobotMessage('dingRobotA') }] });
+		const stored = credentials.dataOf('cred-1');
+		credentials.store.get('cred-1').data = { ...stored, renewAt: currentClock().now() - 1 }; // due, DingTalk still accepts it
+
+		const nodes = [
+			{
+				id: 'sender',
+				name: 'Sender',
+				type: 'test.sender',
+				typeVersion: 1,
+				position: [200, 0],
+				parameters: { url: `${server.apiBaseUrl}${PATHS.batchSend}` },
+				credentials: { dingTalkApi: { id: 'cred-1', name: 'DingTalk test app' } },
+			},
+		];
+		const run = await runWorkflow({
+			nodes,
+			connections: {},
+			credentials,
+			startNode: 'Sender',
+			nodeTypes: new NodeTypes({ 'test.sender': new TestSender() }),
+		});
+
+		expect(run.data.resultData.error).toBeUndefined();
+		const [sent] = run.data.resultData.runData.Sender[0].data.main[0];
+		expect(server.robotMessages.has(sent.json.processQueryKey)).toBe(true);
+		expect(server.callsTo(PATHS.batchSend)[0].headerToken).toBe(stored.accessToken);
+	});
 
 	test.each([
 		['url', { url: 'http://127.0.0.1:1/v1.0/robot/oToMessages/batchSend' }],

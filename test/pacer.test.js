@@ -6,7 +6,10 @@
  */
 const path = require('node:path');
 
-const { Pacer, appIdentity, sharedPacer } = require(path.resolve(__dirname, '../dist/nodes/DingTalkRecallMessage/transport/pacer.js'));
+const { Pacer, appIdentity, sharedPacer, sharedPacerCount, PACER_AGES_AFTER_MS, PACER_FORGOTTEN_AFTER_MS } = require(
+	path.resolve(__dirname, '../dist/nodes/DingTalkRecallMessage/transport/pacer.js'),
+);
+const { useClock } = require(path.resolve(__dirname, '../dist/credentials/DingTalkClock.js'));
 const { SimulatedClock, SimulatedDingTalk, execution } = require('./support/pacing-simulation');
 
 /**
@@ -171,5 +174,43 @@ describe('Pacer: one pace per app and API, shared by the executions of a process
 		// 80 calls at 5 a second take 16 seconds: 20 of the opening 25 calls (20 and 5 probes) are refused,
 		// then one probe every one to three seconds.
 		expect(dingTalk.throttled).toBeLessThanOrEqual(28);
+	});
+});
+
+describe('Idle pacers age and are forgotten', () => {
+	test('a pacer idle for a minute starts again at DingTalk’s standard rate, whatever it learned', async () => {
+		const clock = new SimulatedClock();
+		const dingTalk = new SimulatedDingTalk(clock, { callsPerSecond: 8 });
+		const pacer = new Pacer(20, 1000, clock);
+		const done = execution({ clock, pacer, dingTalk, calls: 60, backoff: true });
+		await clock.run();
+		await done;
+		const learned = pacer.callsPerWindow;
+		expect(learned).toBeLessThan(20);
+
+		// Shortly after, the lesson stands; a minute of silence later, it is gone.
+		clock.time += PACER_AGES_AFTER_MS - 1;
+		pacer.admitted(await pacer.acquire());
+		expect(pacer.callsPerWindow).toBe(learned);
+		clock.time += PACER_AGES_AFTER_MS;
+		pacer.admitted(await pacer.acquire());
+		expect(pacer.callsPerWindow).toBe(20);
+	});
+
+	test('the process forgets the pacer of an app idle for ten minutes, never one with calls in flight', async () => {
+		const clock = new SimulatedClock();
+		useClock(clock);
+		const before = sharedPacerCount();
+		const idle = sharedPacer('app idle-app', 'http://127.0.0.1:1/v1.0/robot/otoMessages/batchRecall');
+		const busy = sharedPacer('app busy-app', 'http://127.0.0.1:1/v1.0/robot/otoMessages/batchRecall');
+		const ticket = await busy.acquire(); // in flight, never answered
+		expect(sharedPacerCount()).toBe(before + 2);
+
+		clock.time += PACER_FORGOTTEN_AFTER_MS;
+		sharedPacer('app other-app', 'http://127.0.0.1:1/v1.0/robot/otoMessages/batchRecall');
+
+		expect(sharedPacer('app busy-app', 'http://127.0.0.1:1/v1.0/robot/otoMessages/batchRecall')).toBe(busy);
+		expect(sharedPacer('app idle-app', 'http://127.0.0.1:1/v1.0/robot/otoMessages/batchRecall')).not.toBe(idle);
+		busy.admitted(ticket);
 	});
 });

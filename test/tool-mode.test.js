@@ -8,6 +8,13 @@
 const { startServer, PATHS, ROBOT, WORK } = require('./support/fixture');
 const { callTool } = require('./support/tool-agent');
 
+/** The work-notification tool: the agent gives the task IDs. */
+const WORK_TOOL = {
+	operation: WORK,
+	agentId: '836390886',
+	msgTaskId: "={{ $fromAI('msgTaskIds', 'The task_id of each notification to recall, comma-separated', 'string') }}",
+};
+
 describe('As an AI agent’s tool, through n8n-core’s tool wrapper', () => {
 	test('nine keys, two of them unknown to DingTalk: the agent reads all nine outcomes', async () => {
 		const server = await startServer();
@@ -74,11 +81,7 @@ describe('As an AI agent’s tool, through n8n-core’s tool wrapper', () => {
 
 		const read = await callTool({
 			server,
-			toolParameters: {
-				operation: WORK,
-				agentId: '836390886',
-				msgTaskId: "={{ $fromAI('msgTaskIds', 'The task_id of each notification to recall, comma-separated', 'string') }}",
-			},
+			toolParameters: WORK_TOOL,
 			toolCall: { msgTaskIds: `${taskId}, 123456` },
 		});
 
@@ -96,5 +99,22 @@ describe('As an AI agent’s tool, through n8n-core’s tool wrapper', () => {
 			},
 		]);
 		expect(server.isNotificationRecalled(taskId)).toBe(true);
+	});
+
+	test('a notification whose recall answer was lost: the agent reads mayBeRecalled, not a plain failure', async () => {
+		const server = await startServer();
+		const taskId = server.sendWorkNotification('836390886');
+		server.injectFault(PATHS.workNotificationRecall, 'lostAnswer', 1);
+
+		const read = await callTool({
+			server,
+			toolParameters: { ...WORK_TOOL, options: { retryDelay: 5 } },
+			toolCall: { msgTaskIds: String(taskId) },
+		});
+
+		expect(server.isNotificationRecalled(taskId)).toBe(true);
+		expect(read.answer).toEqual([
+			expect.objectContaining({ msgTaskId: taskId, recalled: false, errorCode: '400002', mayBeRecalled: true, errorMessage: expect.stringMatching(/may have been recalled all the same/) }),
+		]);
 	});
 });

@@ -1,18 +1,18 @@
 'use strict';
 /**
  * Shortcuts the tests share: a server, a credential pointing at it, and one node run. The node's
- * transport and the server run on one simulated clock (waits end at once, the clock jumps ahead), so
+ * transport and the server run on one skipping clock (waits end at once, the clock jumps ahead), so
  * backoff, throttling and token expiry cost no real seconds; a test file whose point is real time calls
  * `useRealClock()` first.
  */
 const path = require('node:path');
 const { DingTalkServer, PATHS } = require('./dingtalk-server');
 const { runNode, CredentialsHelper } = require('./n8n-harness');
-const { SimulatedClock } = require('./simulated-clock');
+const { SkippingClock } = require('./skipping-clock');
 
 const transportClock = require(path.resolve(__dirname, '../../dist/credentials/DingTalkClock.js'));
 
-let clock = new SimulatedClock();
+let clock = new SkippingClock();
 transportClock.useClock(clock);
 
 /** Real time for the node and the servers of this test file. */

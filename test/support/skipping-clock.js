@@ -1,12 +1,13 @@
 'use strict';
 /**
- * A clock for tests whose point is not real time: waits end at once, and the clock jumps ahead by what
+ * A clock for engine tests whose point is not real time (pacing-simulation.js has the fully simulated one
+ * the pacer's own tests use, where nothing real happens between timers): waits end at once, and the clock jumps ahead by what
  * they would have waited. Waits end in the order they are due; concurrent waits overlap as they would.
  * Real time still passes underneath (HTTP round trips, the server's latency), so `now()` is the real
  * time plus every skipped wait. The test server and the node read the same clock: DingTalk's rate
  * limit and token expiry see the skipped time too.
  */
-class SimulatedClock {
+class SkippingClock {
 	constructor() {
 		this.skipped = 0;
 		this.timers = [];
@@ -48,4 +49,4 @@ class SimulatedClock {
 	}
 }
 
-module.exports = { SimulatedClock };
+module.exports = { SkippingClock };
