@@ -245,8 +245,11 @@ export async function recallEach(
 		const answer = await client.call(api.callFor(pool, value));
 		ledger.heard([value], answer);
 		if (answer.kind === 'configuration') throw new ConfigurationError(answer);
-		if (answer.kind === 'ok') return ledger.set(value, recalled(answer.requestId));
-		const own = answer.kind === 'refused' ? api.outcomeOfRefusal?.(answer) : undefined;
-		ledger.set(value, own ?? outcomeOfFailedAnswer(answer));
+		if (answer.kind === 'ok') {
+			ledger.set(value, recalled(answer.requestId));
+		} else {
+			const own = answer.kind === 'refused' ? api.outcomeOfRefusal?.(answer) : undefined;
+			ledger.set(value, own ?? outcomeOfFailedAnswer(answer));
+		}
 	});
 }
