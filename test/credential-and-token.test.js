@@ -274,3 +274,24 @@ describe('DingTalk API credential: where authenticate puts the token', () => {
 		expect(authenticated.headers?.['x-acs-dingtalk-access-token']).toBeUndefined();
 	});
 });
+
+describe('DingTalk API credential: how a failed token request is sorted', () => {
+	const { DingTalkApi } = require('../dist/credentials/DingTalkApi.credentials.js');
+	const { tokenFailureIn } = require('../dist/credentials/DingTalkTokenRenewal.js');
+	const credential = new DingTalkApi();
+	const keys = { appType: 'internal', clientId: 'ding-app-key', clientSecret: SECRET, environment: 'china' };
+	/** What n8n's httpRequest helper throws when no answer comes (its own timeout, 15 s here), or the connection fails. */
+	const failingWith = (error) => ({ helpers: { httpRequest: async () => { throw error; } } });
+
+	test.each([
+		['a timeout', 'passing', 'timeout', Object.assign(new Error('timeout of 15000ms exceeded'), { code: 'ECONNABORTED' })],
+		['a dropped connection', 'passing', 'network', Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })],
+		['a refused connection', 'unreachable', 'network', Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })],
+		['an unknown host', 'unreachable', 'network', { message: 'wrapped', cause: Object.assign(new Error('getaddrinfo ENOTFOUND'), { code: 'ENOTFOUND' }) }],
+	])('%s is a %s failure (%s), and the error names no secret', async (_name, kind, code, error) => {
+		const thrown = await credential.preAuthentication.call(failingWith(error), keys).catch((caught) => caught);
+		const failure = tokenFailureIn({ message: 'n8n wraps it', cause: thrown });
+		expect(failure).toMatchObject({ dingTalkTokenFailure: kind, code });
+		expect(failure.message).not.toContain(SECRET);
+	});
+});
