@@ -288,7 +288,7 @@ describe('DingTalk API credential: how a failed token request is sorted', () => 
 		['a dropped connection', 'passing', 'network', Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })],
 		['a refused connection', 'unreachable', 'network', Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })],
 		['an unknown host', 'unreachable', 'network', { message: 'wrapped', cause: Object.assign(new Error('getaddrinfo ENOTFOUND'), { code: 'ENOTFOUND' }) }],
-	])('%s is a %s failure (%s), and the error names no secret', async (_name, kind, code, error) => {
+	])('%s is sorted as %s (%s), and the error names no secret', async (_name, kind, code, error) => {
 		const thrown = await credential.preAuthentication.call(failingWith(error), keys).catch((caught) => caught);
 		const failure = tokenFailureIn({ message: 'n8n wraps it', cause: thrown });
 		expect(failure).toMatchObject({ dingTalkTokenFailure: kind, code });
