@@ -81,7 +81,7 @@ describe('A stopped execution stops', () => {
 		// Stopped once the 500 is answered and the node waits before its repeat.
 		server.onRequest = (call) => call.path === PATHS.batchRecall && setTimeout(stop, 50);
 
-		const result = await recallRobot({ server, items: [{ keys }], options: { retryDelay: 60_000 }, onStart: (s) => (stop = s) });
+		const result = await recallRobot({ server, items: [{ keys }], options: { retryDelay: 2000 }, onStart: (s) => (stop = s) });
 		await pause(50);
 
 		expect(server.callsTo(PATHS.batchRecall)).toHaveLength(1);
