@@ -8,6 +8,7 @@ import type { DingTalkClient } from '../transport';
 import type { Answer } from '../transport/errors';
 import type { PoolSettings } from './recall';
 import { collectKeyRequests, recallEach } from './recall';
+import { robotCodeParameter } from './robotRecall';
 
 export const OPERATION = 'recallRobotDingMessages';
 
@@ -19,17 +20,7 @@ const DING_REFUSED = 'recall.ding.exception';
 const displayOptions = { show: { operation: [OPERATION] } };
 
 export const description: INodeProperties[] = [
-	{
-		displayName: 'Robot Code',
-		name: 'robotCode',
-		type: 'string',
-		required: true,
-		default: '',
-		placeholder: 'dingxxxxxxxxxxxxxxxx',
-		description:
-			'The code of the robot that sent the DING messages (developer console → your app → Robot → RobotCode). Only that robot can recall them.',
-		displayOptions,
-	},
+	robotCodeParameter(OPERATION, 'DING messages'),
 	{
 		displayName: 'Open DING IDs',
 		name: 'openDingIds',

@@ -19,6 +19,20 @@ export interface RobotRecallApi {
 	readStatus?: (robotCode: string, openConversationId: string, processQueryKey: string) => DingTalkCall;
 }
 
+/** The robot that sent what `operation` recalls (`what`: messages, DING messages); only that robot can recall it. */
+export function robotCodeParameter(operation: string, what: string): INodeProperties {
+	return {
+		displayName: 'Robot Code',
+		name: 'robotCode',
+		type: 'string',
+		required: true,
+		default: '',
+		placeholder: 'dingxxxxxxxxxxxxxxxx',
+		description: `The code of the robot that sent the ${what} (developer console → your app → Robot → RobotCode). Only that robot can recall them.`,
+		displayOptions: { show: { operation: [operation] } },
+	};
+}
+
 /** The per-item parameters of a robot recall operation; `sentBy` names the send call that returns the keys. */
 export function robotParameters(api: RobotRecallApi, sentBy: string): INodeProperties[] {
 	const displayOptions = { show: { operation: [api.operation] } };
@@ -39,17 +53,7 @@ export function robotParameters(api: RobotRecallApi, sentBy: string): INodePrope
 			]
 		: [];
 	return [
-		{
-			displayName: 'Robot Code',
-			name: 'robotCode',
-			type: 'string',
-			required: true,
-			default: '',
-			placeholder: 'dingxxxxxxxxxxxxxxxx',
-			description:
-				'The code of the robot that sent the messages (developer console → your app → Robot → RobotCode)',
-			displayOptions,
-		},
+		robotCodeParameter(api.operation, 'messages'),
 		...conversation,
 		{
 			displayName: 'Process Query Keys',
