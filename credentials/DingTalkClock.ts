@@ -20,18 +20,23 @@ export function useClock(clock: Clock): void {
 	processClock = clock;
 }
 
-/** Waits `ms`, or less if the execution is stopped meanwhile. */
-export async function waitUnlessStopped(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
-	if (!signal) return await clock.wait(ms);
-	if (signal.aborted) return;
+/** What `work` settles to, or `stopped` as soon as the execution is stopped (`work` goes on unwatched). */
+export async function untilStopped<T>(work: Promise<T>, signal?: AbortSignal): Promise<T | 'stopped'> {
+	if (!signal) return await work;
+	if (signal.aborted) return 'stopped';
 	let onAbort: () => void = () => {};
-	const stopped = new Promise<void>((resolve) => {
-		onAbort = resolve;
+	const stopped = new Promise<'stopped'>((resolve) => {
+		onAbort = () => resolve('stopped');
 		signal.addEventListener('abort', onAbort, { once: true });
 	});
 	try {
-		await Promise.race([clock.wait(ms), stopped]);
+		return await Promise.race([work, stopped]);
 	} finally {
 		signal.removeEventListener('abort', onAbort);
 	}
+}
+
+/** Waits `ms`, or less if the execution is stopped meanwhile. */
+export async function waitUnlessStopped(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
+	await untilStopped(clock.wait(ms), signal);
 }

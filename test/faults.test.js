@@ -243,3 +243,93 @@ describe('A setup error after DingTalk already recalled some keys', () => {
 		expect(result.error.description).toContain(`already recalled 60 messages in this run before it stopped: ${recalledNow.slice(0, 20).join(', ')}, and 40 more`);
 	});
 });
+
+describe('A setup error after an answer was lost', () => {
+	test('without Continue On Fail, the error also says how many keys may have been recalled', async () => {
+		const server = await startServer();
+		const [key] = server.sendRobotMessages('dingRobotA', 1);
+		server.injectFault(PATHS.batchRecall, 'lostAnswerTimeout', 1);
+		server.injectFault(PATHS.batchRecall, 'permissionDenied', 10);
+
+		const result = await recallRobot({ server, items: [{ keys: key }], options: { ...FAST, timeout: 150 } });
+
+		expect(server.isRecalled(key)).toBe(true);
+		expect(result.error.name).toBe('NodeApiError');
+		expect(result.error.description).toMatch(/1 more may have been recalled: DingTalk's answer for it was lost/);
+	});
+});
+
+describe('Answers that only look like DingTalk’s', () => {
+	test('a DING answered HTTP 200 with a body that is not DingTalk’s is never Success: repeated, then recalled', async () => {
+		const server = await startServer();
+		const [first, second] = [server.sendDing('dingRobotA'), server.sendDing('dingRobotA')];
+		server.injectFault(PATHS.dingRecall, 'proxy200', 1);
+		const run = async (openDingIds, options) =>
+			await runNode({
+				items: [{ openDingIds }],
+				credentials: credentialsFor(server),
+				parameters: { operation: 'recallRobotDingMessages', robotCode: 'dingRobotA', openDingIds: '={{ $json.openDingIds }}', options },
+			});
+
+		const repeated = await run(first, FAST);
+		expect(json(repeated.success)).toEqual([expect.objectContaining({ openDingId: first, recalled: true })]);
+		expect(server.callsTo(PATHS.dingRecall)).toHaveLength(2);
+
+		// With no repeat left, the DING goes to Failed: the body was not DingTalk's word, so it may be gone.
+		server.injectFault(PATHS.dingRecall, 'empty200', 1);
+		const notRepeated = await run(second, { ...FAST, maxRetries: 0 });
+		expect(notRepeated.success).toEqual([]);
+		expect(json(notRepeated.failed)).toEqual([expect.objectContaining({ openDingId: second, errorCode: 'invalidResponse', mayBeRecalled: true })]);
+	});
+
+	test('a read status answering HTTP 200 {} after a lost answer settles nothing: Failed, mayBeRecalled', async () => {
+		const server = await startServer();
+		const [key] = server.sendRobotMessages('dingRobotA', 1);
+		server.injectFault(PATHS.batchRecall, 'lostAnswer', 1); // recalled, the answer lost; the repeat says "already recalled"
+		server.injectFault(PATHS.readStatus, 'empty200', 1);
+
+		const result = await recallRobot({ server, items: [{ keys: key }], options: FAST });
+
+		expect(server.isRecalled(key)).toBe(true);
+		expect(json(result.failed)).toEqual([expect.objectContaining({ processQueryKey: key, mayBeRecalled: true })]);
+		expect(json(result.failed)[0].errorMessage).toMatch(/could not be asked either/);
+		expect(server.callsTo(PATHS.readStatus)).toHaveLength(1);
+	});
+});
+
+describe('A renewal ahead of expiry while the token API fails', () => {
+	test('the token in hand still works: every key is recalled with it, and the renewal is tried again later', async () => {
+		const server = await startServer();
+		const token = server.issueToken('ding-app-key', true);
+		const credentials = credentialsFor(server, { accessToken: token, renewAt: 1 }); // due, DingTalk still accepts it
+		server.injectFault(PATHS.accessToken, '500', 100);
+		const keys = server.sendRobotMessages('dingRobotA', 45);
+
+		const result = await recallRobot({ server, credentials, items: [{ keys }], options: { ...FAST, maxRetries: 2 } });
+
+		expect(result.failed).toEqual([]);
+		expect(keysOf(result.success)).toEqual(keys);
+		expect(server.callsTo(PATHS.batchRecall).every((call) => call.headerToken === token)).toBe(true);
+		// One try ahead of expiry; the next waits half a minute instead of holding up the calls.
+		expect(server.callsTo(PATHS.accessToken)).toHaveLength(1);
+	});
+});
+
+describe('Bounded splitting reads each batch’s own answers', () => {
+	test('two batches refused at once with an unknown code: a batch whose first key alone was recalled still sends its rest', async () => {
+		const server = await startServer({ latencyMs: 5 });
+		const keys = server.sendRobotMessages('dingRobotA', 4);
+		// Both batches refused, then the first single key probed refused too; the other batch's first key is recalled.
+		server.injectFault(PATHS.batchRecall, 'refuse:robot.message.locked', 3);
+
+		const result = await recallRobot({ server, items: [{ keys }], options: { batchSize: 2, concurrency: 2 } });
+
+		// Whichever batch probed first: its rest takes the code, the other batch's rest is sent and recalled.
+		const calls = server.callsTo(PATHS.batchRecall).map((call) => call.body.processQueryKeys.length);
+		expect(calls.sort()).toEqual([1, 1, 1, 2, 2]);
+		expect(result.success.length).toBe(2);
+		expect(json(result.failed).map((item) => item.errorCode)).toEqual(['robot.message.locked', 'robot.message.locked']);
+		for (const item of json(result.success)) expect(server.isRecalled(item.processQueryKey)).toBe(true);
+	});
+});
+

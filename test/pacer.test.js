@@ -214,3 +214,32 @@ describe('Idle pacers age and are forgotten', () => {
 		busy.admitted(ticket);
 	});
 });
+
+describe('What a stop teaches the pacer', () => {
+	test('calls the stop cut short on their way keep their room for a window; calls that never went give it back at once', async () => {
+		const clock = new SimulatedClock();
+		const pacer = new Pacer(20, 1000, clock);
+		const onTheirWay = await Promise.all(Array.from({ length: 20 }, async () => await pacer.acquire()));
+		clock.time += 100;
+		for (const ticket of onTheirWay) pacer.cutShort(ticket); // DingTalk may have counted them
+
+		// Five probes may go above the limit (the pacer looks for room it does not know of); the sixth call waits
+		// until the cut-short calls leave the window. Nothing was learned: the limit stands.
+		const starts = [];
+		const next = Promise.all(Array.from({ length: 6 }, async () => starts.push((await pacer.acquire(), clock.now()))));
+		await clock.run();
+		await next;
+		expect(starts.filter((at) => at === 1_000_100)).toHaveLength(5);
+		expect(Math.max(...starts)).toBeGreaterThanOrEqual(1_000_000 + 100 + 1000);
+		expect(pacer.callsPerWindow).toBe(20);
+
+		const fresh = new Pacer(20, 1000, clock);
+		const neverWent = await Promise.all(Array.from({ length: 20 }, async () => await fresh.acquire()));
+		for (const ticket of neverWent) fresh.abandon(ticket);
+		const at = clock.now();
+		await fresh.acquire();
+		expect(clock.now()).toBe(at);
+		expect(fresh.callsPerWindow).toBe(20);
+	});
+});
+

@@ -105,4 +105,36 @@ describe('A stopped execution stops', () => {
 		expect(server.callsTo(PATHS.batchRecall)).toHaveLength(1);
 		expect(server.callsTo(PATHS.readStatus)).toEqual([]);
 	});
+
+	test('a stop while the token request is on its way: no recall call went, so no key is marked mayBeRecalled', async () => {
+		const server = await startServer({ latencyMs: 300 });
+		const [key] = server.sendRobotMessages('dingRobotA', 1);
+		let stop;
+		server.onRequest = (call) => call.path === PATHS.accessToken && setTimeout(stop, 50);
+
+		const result = await recallRobot({ server, items: [{ keys: key }], onStart: (s) => (stop = s) });
+
+		expect(server.callsTo(PATHS.batchRecall)).toEqual([]);
+		expect(json(result.failed)).toEqual([expect.objectContaining({ processQueryKey: key, errorCode: 'cancelled' })]);
+		expect(json(result.failed)[0]).not.toHaveProperty('mayBeRecalled');
+	});
+
+	test('a stop while the token API never answers: the execution ends at once, not when the token request times out (15 s)', async () => {
+		const server = await startServer();
+		const [key] = server.sendRobotMessages('dingRobotA', 1);
+		server.injectFault(PATHS.accessToken, 'timeout', 1);
+		let stop;
+		let stoppedAt;
+		server.onRequest = (call) =>
+			call.path === PATHS.accessToken &&
+			setTimeout(() => {
+				stoppedAt = Date.now();
+				stop();
+			}, 50);
+
+		const result = await recallRobot({ server, items: [{ keys: key }], onStart: (s) => (stop = s) });
+
+		expect(Date.now() - stoppedAt).toBeLessThan(5_000);
+		expect(json(result.failed)).toEqual([expect.objectContaining({ errorCode: 'cancelled' })]);
+	}, 30_000);
 });

@@ -203,7 +203,8 @@ class DingTalkServer {
 	 * then the connection drops), lostAnswerTimeout (the recall happens, then no answer ever comes), silent
 	 * (the recall happens; the 200 answer says nothing about the keys), or
 	 * `failedReason:<reason>` (the messages are not recalled; each key comes back in `failedResult` with the reason),
-	 * permissionDenied (the app lost the robot permission), `refuse:<code>` (HTTP 400 with a code no document lists),
+	 * proxy200 / empty200 (HTTP 200 with `{error}` or `{}`: not DingTalk's answer, nothing done),
+ * permissionDenied (the app lost the robot permission), `refuse:<code>` (HTTP 400 with a code no document lists),
  * or none (a normal answer: faults queue behind it). Faults on the token paths make the token API fail.
 	 */
 	injectFault(path, type, count = 1) {
@@ -296,6 +297,13 @@ class DingTalkServer {
 				return true;
 			case 'ban':
 				send(200, { status: 1111, wait: this.banWaitSeconds, source: 'x5', punish: 'deny', uuid: randomUUID() });
+				return true;
+			case 'proxy200':
+				// A 2xx JSON body that is not DingTalk's: a proxy or gateway answering in DingTalk's place.
+				send(200, { error: 'upstream unavailable' });
+				return true;
+			case 'empty200':
+				send(200, {});
 				return true;
 			case 'busy200':
 				// Recorded: DingTalk's api host says "busy" with HTTP 200 and a body that has only a code.

@@ -141,11 +141,14 @@ export function invalidInput(itemIndex: number, problem: string): RecallOutcome 
 /** At most this many recalled keys are named in the error that stops a run. */
 const RECALLED_KEYS_SHOWN = 20;
 
-function configurationFailure(context: IExecuteFunctions, answer: Answer, recalledKeys: string[]): NodeApiError {
+function configurationFailure(context: IExecuteFunctions, answer: Answer, ledgers: BatchLedger[]): NodeApiError {
 	const hint = configurationHint(answer.code) ?? TEXTS.checkSetup;
-	const recalledNote = recalledKeys.length
-		? ` ${TEXTS.alreadyRecalledBeforeStop(recalledKeys.length, recalledKeys.slice(0, RECALLED_KEYS_SHOWN), 'message')}`
-		: '';
+	const recalledKeys = ledgers.flatMap((ledger) => ledger.recalledKeys());
+	const maybeRecalled = ledgers.reduce((sum, ledger) => sum + ledger.maybeRecalledKeys().length, 0);
+	const recalledNote =
+		(recalledKeys.length
+			? ` ${TEXTS.alreadyRecalledBeforeStop(recalledKeys.length, recalledKeys.slice(0, RECALLED_KEYS_SHOWN), 'message')}`
+			: '') + (maybeRecalled ? ` ${TEXTS.maybeRecalledBeforeStop(maybeRecalled)}` : '');
 	return new NodeApiError(context.getNode(), { code: answer.code, message: answer.message } as JsonObject, {
 		message:
 			answer.code === 'accessTokenUnavailable'
@@ -201,7 +204,7 @@ export async function recallPooled(
 	);
 
 	if (stoppedBy && !context.continueOnFail()) {
-		throw configurationFailure(context, stoppedBy, [...ledgers.values()].flatMap((ledger) => ledger.recalledKeys()));
+		throw configurationFailure(context, stoppedBy, [...ledgers.values()]);
 	}
 
 	let notReached: RecallOutcome;

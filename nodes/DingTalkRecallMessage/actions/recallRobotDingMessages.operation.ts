@@ -73,7 +73,12 @@ export async function execute(
 	});
 	// DingTalk recalls one DING per call.
 	return await recallEach(this, client, requests, settings, {
-		callFor: ([robotCode], openDingId) => ({ host: 'api', path: DING_RECALL_PATH, json: { robotCode, openDingId } }),
+		callFor: ([robotCode], openDingId) => ({
+			host: 'api',
+			path: DING_RECALL_PATH,
+			json: { robotCode, openDingId },
+			answerField: 'openDingId',
+		}),
 		outcomeOfRefusal,
 	});
 }

@@ -140,7 +140,8 @@ async function recallKeys(
 	if (split === 'once' && mayProbe) {
 		const [first, ...rest] = keys;
 		await recallKeys(client, api, pool, [first], ledger, refusals, false);
-		if (refusals.callCodes.has(answer.code)) {
+		const firstAlone = ledger.get(first);
+		if (firstAlone && !firstAlone.recalled && firstAlone.errorCode === answer.code) {
 			// The first key alone was refused the same way: so is the rest, with no more calls.
 			const outcome = outcomeOfFailedAnswer(answer);
 			for (const key of rest) ledger.set(key, outcome);
@@ -177,6 +178,9 @@ async function recallWithRepeats(
 	}
 }
 
+/** Read statuses that show the message still there: sent, or still being sent. */
+const NOT_RECALLED_STATUSES = new Set(['SUCCESS', 'PROCESSING']);
+
 /**
  * Asks DingTalk's read status, once, for each key whose outcome is still unclear (a lost answer, no word
  * on the key, an unexplained reason): `RECALLED` moves it to Success. Any other answer settles it as not
@@ -194,12 +198,17 @@ async function confirmUnclear(
 		const outcome = ledger.get(key);
 		if (!outcome || outcome.recalled || !outcome.unclear || outcome.checked) continue;
 		if (client.stopped) return;
-		const answer = await client.call(api.readStatus(pool.robotCode, pool.openConversationId, key), { once: true });
+		const answer = await client.call(
+			{ ...api.readStatus(pool.robotCode, pool.openConversationId, key), answerField: 'sendStatus' },
+			{ once: true },
+		);
 		if (answer.kind === 'cancelled') return;
-		if (answer.kind === 'ok' && String(answer.body?.sendStatus).toUpperCase() === 'RECALLED') {
+		const status = answer.kind === 'ok' ? String(answer.body?.sendStatus).toUpperCase() : '';
+		if (status === 'RECALLED') {
 			ledger.set(key, confirmedRecalled(answer.requestId));
 		} else {
-			ledger.set(key, checkedNotRecalled(outcome, answer.kind === 'ok'));
+			// Only a status DingTalk documents says the message is still there; anything else settles nothing.
+			ledger.set(key, checkedNotRecalled(outcome, NOT_RECALLED_STATUSES.has(status)));
 		}
 	}
 }

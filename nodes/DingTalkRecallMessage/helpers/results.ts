@@ -101,6 +101,11 @@ export class BatchLedger {
 	recalledKeys(): string[] {
 		return this.keys().filter((key) => this.outcomes.get(key)?.recalled);
 	}
+
+	/** Keys DingTalk may have recalled although nothing confirmed it. */
+	maybeRecalledKeys(): string[] {
+		return [...this.mayBeGone].filter((key) => this.get(key, { recalled: false, unclear: true })?.unclear);
+	}
 }
 
 /** One key's `failedResult` reason: a documented key code is final; DingTalk's internal failure is repeated; any other reason is unclear. */

@@ -133,6 +133,15 @@ function classifyForeignBody(statusCode: number, body: Record<string, unknown> |
 	};
 }
 
+/**
+ * An `ok` answer that lacks the field its API always returns (a proxy's `{}`, an error in another shape) is
+ * not DingTalk's answer: a passing fault, and the call may have done its work.
+ */
+export function withAnswerField(answer: Answer, field: string, statusCode: number): Answer {
+	if (answer.kind !== 'ok' || answer.body?.[field] !== undefined) return answer;
+	return { ...classifyForeignBody(statusCode, undefined), requestId: answer.requestId };
+}
+
 /** New-style API (`api` host): HTTP status plus `{code, message, requestid}`, also with a 2xx status. */
 export function classifyApiAnswer(statusCode: number, rawBody: unknown): Answer {
 	const body = asObject(rawBody);

@@ -1,9 +1,10 @@
 import type { ICredentialDataDecryptedObject, IExecuteFunctions, IHttpRequestOptions, IN8nHttpFullResponse } from 'n8n-workflow';
 
 import type { DingTalkBaseUrls } from '../../../credentials/DingTalkHosts';
+import { untilStopped } from '../../../credentials/DingTalkClock';
 import { tokenFailureIn } from '../../../credentials/DingTalkTokenRenewal';
 import type { Answer } from './errors';
-import { classifyApiAnswer, classifyOapiAnswer, classifyRequestFailure } from './errors';
+import { classifyApiAnswer, classifyOapiAnswer, classifyRequestFailure, withAnswerField } from './errors';
 
 export const CREDENTIAL_TYPE = 'dingTalkApi';
 
@@ -26,6 +27,8 @@ export interface DingTalkCall {
 	json?: Record<string, unknown>;
 	/** A form-urlencoded body (`oapi` host), as DingTalk's own example sends it. */
 	form?: Record<string, string>;
+	/** The field a 2xx answer of this API always carries (`openDingId`, `sendStatus`): without it, the body is not DingTalk's answer. */
+	answerField?: string;
 }
 
 export function callUrl(baseUrls: DingTalkBaseUrls, call: DingTalkCall): string {
@@ -65,23 +68,36 @@ export async function sendOnce(
 		if (call.json) request.body = call.json;
 	}
 
-	try {
-		const response = (await context.helpers.httpRequestWithAuthentication.call(context, CREDENTIAL_TYPE, request, {
-			credentialsDecrypted: credential,
-		})) as IN8nHttpFullResponse;
-		return (call.host === 'api' ? classifyApiAnswer : classifyOapiAnswer)(response.statusCode, response.body);
-	} catch (error) {
-		if (context.getExecutionCancelSignal?.()?.aborted) return cancelledAnswer(true);
-		const tokenFailure = tokenFailureIn(error);
-		if (!tokenFailure) return classifyRequestFailure(error);
-		const kind = tokenFailure.dingTalkTokenFailure === 'refused' ? 'configuration' : 'transient';
-		return {
-			kind,
-			code: kind === 'configuration' ? 'accessTokenUnavailable' : tokenFailure.code,
-			message: tokenFailure.message,
-			notSent: true,
-			// Unreachable, for a moment or for good: only the repeats tell.
-			unreachable: tokenFailure.dingTalkTokenFailure === 'unreachable',
-		};
+	const signal = context.getExecutionCancelSignal?.();
+	if (signal?.aborted) return cancelledAnswer(false);
+	// With no token, n8n first asks DingTalk's token API for one: until it has it, the call has not gone.
+	const stillGettingToken = () => !credential.data.accessToken;
+
+	const sent = context.helpers.httpRequestWithAuthentication
+		.call(context, CREDENTIAL_TYPE, request, { credentialsDecrypted: credential })
+		.then(
+			(response) => ({ response: response as IN8nHttpFullResponse }),
+			(error: unknown) => ({ error }),
+		);
+	// n8n aborts the call itself when the execution stops, but not a token request: that one is not waited for.
+	const outcome = await untilStopped(sent, signal);
+	if (outcome === 'stopped') return cancelledAnswer(!stillGettingToken());
+
+	if ('response' in outcome) {
+		const { statusCode, body } = outcome.response;
+		const answer = (call.host === 'api' ? classifyApiAnswer : classifyOapiAnswer)(statusCode, body);
+		return call.answerField ? withAnswerField(answer, call.answerField, statusCode) : answer;
 	}
+	const tokenFailure = tokenFailureIn(outcome.error);
+	if (signal?.aborted) return cancelledAnswer(!tokenFailure && !stillGettingToken());
+	if (!tokenFailure) return classifyRequestFailure(outcome.error);
+	const kind = tokenFailure.dingTalkTokenFailure === 'refused' ? 'configuration' : 'transient';
+	return {
+		kind,
+		code: kind === 'configuration' ? 'accessTokenUnavailable' : tokenFailure.code,
+		message: tokenFailure.message,
+		notSent: true,
+		// Unreachable, for a moment or for good: only the repeats tell.
+		unreachable: tokenFailure.dingTalkTokenFailure === 'unreachable',
+	};
 }

@@ -81,8 +81,9 @@ export class DingTalkClient {
 		const ticket = await pacer.acquire(this.signal);
 		if (ticket === undefined) return cancelledAnswer(false);
 		const answer = await sendOnce(this.context, this.baseUrls, call, credential, this.settings.timeoutMs);
-		// What DingTalk never saw, or what the stop cut short, teaches the pacer nothing.
-		if (answer.kind === 'cancelled' || answer.notSent) pacer.abandon(ticket);
+		// What DingTalk never saw teaches the pacer nothing; what the stop cut short on its way still takes its room.
+		if (answer.notSent) pacer.abandon(ticket);
+		else if (answer.kind === 'cancelled') pacer.cutShort(ticket);
 		else if (answer.kind === 'throttled') pacer.throttled(ticket);
 		else pacer.admitted(ticket);
 		return answer;

@@ -21,6 +21,8 @@ interface PacedCall {
 	answeredAt?: number;
 	/** DingTalk refused it. */
 	throttled?: boolean;
+	/** The stop cut it short on its way: DingTalk may have counted it, but said nothing. */
+	cutShort?: boolean;
 }
 
 /**
@@ -142,6 +144,21 @@ export class Pacer {
 		this.serve();
 	}
 
+	/**
+	 * The stop cut the call with this ticket short while it was on its way: DingTalk may have counted it, so
+	 * it keeps its place in the window, but it proves nothing, neither room nor a refusal.
+	 */
+	cutShort(ticket: number): void {
+		const call = this.calls.find((candidate) => candidate.ticket === ticket);
+		if (call) {
+			call.answeredAt = this.clock.now();
+			call.cutShort = true;
+			call.probe = false;
+		}
+		this.settleProbes();
+		this.serve();
+	}
+
 	/** Back to DingTalk's standard rate, as a new pacer. */
 	private startAfresh(): void {
 		this.limit = this.startLimit;
@@ -186,7 +203,7 @@ export class Pacer {
 		for (const probe of this.calls) {
 			if (!probe.probe || probe.answeredAt === undefined) continue;
 			const before = this.calls.filter((call) => call.ticket < probe.ticket && !call.probe);
-			if (before.some((call) => call.throttled && call.answeredAt! >= probe.startedAt)) {
+			if (before.some((call) => (call.throttled || call.cutShort) && call.answeredAt! >= probe.startedAt)) {
 				probe.probe = false;
 			} else if (before.every((call) => call.answeredAt !== undefined)) {
 				probe.probe = false;

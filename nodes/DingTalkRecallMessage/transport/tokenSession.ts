@@ -8,6 +8,9 @@ import type { StoredCredential } from './http';
 import { cancelledAnswer, CREDENTIAL_TYPE } from './http';
 import type { RetryPolicy } from './retryPolicy';
 
+/** After a renewal ahead of expiry failed for a moment, the next try waits this long (the token lasts minutes more). */
+const RENEW_AGAIN_AFTER_MS = 30_000;
+
 /** Sends a call with the credential it is given (its token, or none: then n8n gets one first). */
 export type SendWith = (credential: StoredCredential) => Promise<Answer>;
 
@@ -37,6 +40,9 @@ export class TokenSession {
 
 	/** Why no token can be had in this run, once that is settled. */
 	private failure?: Answer;
+
+	/** A renewal ahead of expiry failed for a moment: the token in hand serves, and renewal waits until then. */
+	private renewAgainAt = 0;
 
 	/**
 	 * The run's first call goes alone: if the stored token was rejected or is missing, it is the one that
@@ -71,6 +77,8 @@ export class TokenSession {
 			if (this.renewal) {
 				const failure = await this.renewal;
 				if (failure) return failure;
+				// The stop, or another renewal, may have come meanwhile: look again.
+				continue;
 			}
 			if (this.failure) return this.failure;
 			let answer: Answer;
@@ -98,7 +106,9 @@ export class TokenSession {
 	}
 
 	private needsToken(): boolean {
-		return this.rejectedGeneration === this.generation || tokenDue(this.credential.data, this.clock.now());
+		if (!this.credential.data.accessToken || this.rejectedGeneration === this.generation) return true;
+		const now = this.clock.now();
+		return tokenDue(this.credential.data, now) && now >= this.renewAgainAt;
 	}
 
 	/**
@@ -117,6 +127,8 @@ export class TokenSession {
 		});
 		try {
 			const current = this.credential.data.accessToken;
+			// Renewing ahead of expiry: the token in hand still works if the token API fails for a moment.
+			const ahead = Boolean(current) && this.rejectedGeneration !== this.generation;
 			const stored = this.asStored(await this.context.getCredentials(CREDENTIAL_TYPE));
 			if (stored.data.accessToken !== current && !tokenDue(stored.data, this.clock.now())) {
 				this.adopt(stored);
@@ -130,6 +142,11 @@ export class TokenSession {
 					this.adopt(renewing);
 					settle();
 					return answer;
+				}
+				if (answer.kind === 'transient' && answer.notSent && ahead) {
+					this.renewAgainAt = this.clock.now() + RENEW_AGAIN_AFTER_MS;
+					settle();
+					return await sendWith(this.credential);
 				}
 				if (answer.kind === 'transient' && attempt <= this.retry.settings.maxRetries && !this.retry.stopped) {
 					await this.retry.waitBeforeRepeat(attempt);
