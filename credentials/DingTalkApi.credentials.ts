@@ -11,7 +11,7 @@ import type {
 import { currentClock } from './DingTalkClock';
 import { dingTalkBaseUrls, isNewStyleApiUrl } from './DingTalkHosts';
 import type { TokenFailureKind } from './DingTalkTokenRenewal';
-import { DingTalkTokenDueError, DingTalkTokenError, renewAfter, tokenDue } from './DingTalkTokenRenewal';
+import { DingTalkTokenDueError, DingTalkTokenError, errorChain, renewAfter, tokenDue } from './DingTalkTokenRenewal';
 
 /** Every error the credential throws while getting a token starts with this. */
 const TOKEN_ERROR_PREFIX = 'Could not get a DingTalk access token';
@@ -37,13 +37,8 @@ const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EH
 
 /** A code anywhere in the error chain n8n's helper threw (axios puts the socket's code on a cause). */
 function networkCode(error: unknown): string {
-	let current: unknown = error;
-	for (let depth = 0; current && depth < 6; depth++) {
-		const code = (current as { code?: unknown }).code;
-		if (typeof code === 'string' && /^E[A-Z_]+$/.test(code)) return code;
-		current = (current as { cause?: unknown }).cause;
-	}
-	return '';
+	const code = errorChain(error).find((level) => typeof level.code === 'string' && /^E[A-Z_]+$/.test(level.code))?.code;
+	return typeof code === 'string' ? code : '';
 }
 
 /** Words for a failed connection; n8n rewrites any message that carries a raw code such as ECONNREFUSED. */

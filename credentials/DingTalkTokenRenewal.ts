@@ -50,14 +50,20 @@ export class DingTalkTokenError extends Error {
 	}
 }
 
+/** An error and the causes under it, as n8n's helpers and axios wrap them (a few levels at most). */
+export function errorChain(error: unknown): Array<Record<string, unknown>> {
+	const chain: Array<Record<string, unknown>> = [];
+	for (let current = error; current && typeof current === 'object' && chain.length < 6; ) {
+		const level = current as Record<string, unknown>;
+		chain.push(level);
+		current = level.cause;
+	}
+	return chain;
+}
+
 /** The token failure somewhere in an error n8n's helper wrapped, if there is one. */
 export function tokenFailureIn(error: unknown): DingTalkTokenError | undefined {
-	let current: unknown = error;
-	for (let depth = 0; current && depth < 6; depth++) {
-		if (typeof (current as Record<string, unknown>)[TOKEN_FAILURE] === 'string') return current as DingTalkTokenError;
-		current = (current as { cause?: unknown }).cause;
-	}
-	return undefined;
+	return errorChain(error).find((level) => typeof level[TOKEN_FAILURE] === 'string') as DingTalkTokenError | undefined;
 }
 
 /**

@@ -85,6 +85,6 @@ export const TEXTS = {
 	checkSetup: 'Check the DingTalk app and the node settings.',
 	maybeRecalledBeforeStop: (count: number) =>
 		`${count} more may have been recalled: DingTalk's answer for ${count === 1 ? 'it was' : 'them was'} lost. Look in DingTalk before recalling ${count === 1 ? 'it' : 'them'} again.`,
-	alreadyRecalledBeforeStop: (count: number, shown: string[], what: string) =>
-		`DingTalk had already recalled ${count} ${count === 1 ? what : `${what}s`} in this run before it stopped: ${shown.join(', ')}${count > shown.length ? `, and ${count - shown.length} more` : ''}. They are gone; do not recall them again.`,
+	alreadyRecalledBeforeStop: (count: number, shown: string[]) =>
+		`DingTalk had already recalled ${count} ${count === 1 ? 'message' : 'messages'} in this run before it stopped: ${shown.join(', ')}${count > shown.length ? `, and ${count - shown.length} more` : ''}. They are gone; do not recall them again.`,
 };

@@ -147,7 +147,7 @@ function configurationFailure(context: IExecuteFunctions, answer: Answer, ledger
 	const maybeRecalled = ledgers.reduce((sum, ledger) => sum + ledger.maybeRecalledKeys().length, 0);
 	const recalledNote =
 		(recalledKeys.length
-			? ` ${TEXTS.alreadyRecalledBeforeStop(recalledKeys.length, recalledKeys.slice(0, RECALLED_KEYS_SHOWN), 'message')}`
+			? ` ${TEXTS.alreadyRecalledBeforeStop(recalledKeys.length, recalledKeys.slice(0, RECALLED_KEYS_SHOWN))}`
 			: '') + (maybeRecalled ? ` ${TEXTS.maybeRecalledBeforeStop(maybeRecalled)}` : '');
 	return new NodeApiError(context.getNode(), { code: answer.code, message: answer.message } as JsonObject, {
 		message:

@@ -35,9 +35,12 @@ export const description: INodeProperties[] = [
 	},
 ];
 
+/** The code DingTalk repeats at the start of its message, before the detail. */
+const DING_REFUSED_PREFIX = /^recall\.ding\.exception[\s:：]*/;
+
 /** DingTalk's words after the code: "unknown DING", "another robot's", "already recalled" … */
 function detailOf(answer: Answer): string {
-	return answer.message.replace(new RegExp(`^${DING_REFUSED.replace(/\./g, '\\.')}[\\s:：]*`), '').trim();
+	return answer.message.replace(DING_REFUSED_PREFIX, '').trim();
 }
 
 /** DingTalk's detail says the DING is gone already: perhaps by this run's call whose answer was lost. */

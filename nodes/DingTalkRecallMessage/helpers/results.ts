@@ -55,7 +55,7 @@ export function outcomeOfFailedAnswer(answer: Answer): RecallOutcome {
 		outcome = notRecalled(answer.code, TEXTS.throttled, answer.requestId);
 	} else if (answer.kind === 'cancelled') {
 		outcome = notRecalled(answer.code, TEXTS.cancelled, answer.requestId);
-	} else if (answer.notSent || answer.final) {
+	} else if (answer.notSent) {
 		// The token could not be had: the call never went, and the answer's own words say why.
 		outcome = notRecalled(answer.code, answer.message, answer.requestId);
 	} else {
@@ -94,12 +94,8 @@ export class BatchLedger {
 		return { ...outcome, unclear: true };
 	}
 
-	keys(): string[] {
-		return [...this.outcomes.keys()];
-	}
-
 	recalledKeys(): string[] {
-		return this.keys().filter((key) => this.outcomes.get(key)?.recalled);
+		return [...this.outcomes].filter(([, outcome]) => outcome.recalled).map(([key]) => key);
 	}
 
 	/** Keys DingTalk may have recalled although nothing confirmed it. */

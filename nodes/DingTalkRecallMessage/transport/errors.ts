@@ -1,4 +1,5 @@
 /** DingTalk's answers and the node's own fault codes, sorted into what the node should do next. */
+import { errorChain } from '../../../credentials/DingTalkTokenRenewal';
 import { configurationHint } from '../texts';
 
 export type AnswerKind =
@@ -31,12 +32,13 @@ export interface Answer {
 	 * that is not DingTalk's) — in this attempt or an earlier one: DingTalk may have done what it asked.
 	 */
 	lost?: boolean;
-	/** Nothing reached DingTalk: the token could not be had, or the execution stopped before the call went. */
+	/**
+	 * Nothing reached DingTalk: the token could not be had (the token session has repeated its request
+	 * already), or the execution stopped before the call went. Never worth another repeat.
+	 */
 	notSent?: boolean;
 	/** No connection could be made to DingTalk's token API: the address may be wrong, if it lasts. */
 	unreachable?: boolean;
-	/** The repeats this answer allows are spent already (a token renewal that failed after its own retries). */
-	final?: boolean;
 }
 
 const TOKEN_ERRCODES = new Set([40000, 40001, 40014, 41001, 42001]);
@@ -200,15 +202,9 @@ export function classifyOapiAnswer(statusCode: number, rawBody: unknown): Answer
 
 /** A request that never got an answer: sorted into `timeout` or `network`, with no part of the request echoed. */
 export function classifyRequestFailure(error: unknown): Answer {
-	const codes: string[] = [];
-	const messages: string[] = [];
-	let current: unknown = error;
-	for (let depth = 0; current && depth < 6; depth++) {
-		const candidate = current as { code?: unknown; message?: unknown; cause?: unknown };
-		if (typeof candidate.code === 'string') codes.push(candidate.code);
-		if (typeof candidate.message === 'string') messages.push(candidate.message);
-		current = candidate.cause;
-	}
+	const chain = errorChain(error);
+	const codes = chain.map((level) => level.code).filter((code): code is string => typeof code === 'string');
+	const messages = chain.map((level) => level.message).filter((message): message is string => typeof message === 'string');
 	const all = `${codes.join(' ')} ${messages.join(' ')}`;
 	if (/ETIMEDOUT|ECONNABORTED|ESOCKETTIMEDOUT|timeout|timed out/i.test(all)) {
 		return { kind: 'transient', code: 'timeout', message: 'No answer from DingTalk within the timeout.', lost: true };

@@ -2,7 +2,6 @@ import type { ICredentialDataDecryptedObject, IExecuteFunctions } from 'n8n-work
 
 import type { DingTalkBaseUrls } from '../../../credentials/DingTalkHosts';
 import { dingTalkBaseUrls } from '../../../credentials/DingTalkHosts';
-import type { Clock } from '../../../credentials/DingTalkClock';
 import { currentClock } from '../../../credentials/DingTalkClock';
 import type { Answer } from './errors';
 import type { DingTalkCall, StoredCredential } from './http';
@@ -41,8 +40,9 @@ export class DingTalkClient {
 		private readonly context: IExecuteFunctions,
 		credentials: ICredentialDataDecryptedObject,
 		private readonly settings: ClientSettings,
-		clock: Clock = currentClock(),
 	) {
+		// The process's clock, which the shared pacers read too (tests put a simulated one in).
+		const clock = currentClock();
 		this.baseUrls = dingTalkBaseUrls(credentials);
 		this.appIdentity = appIdentity(credentials);
 		this.signal = context.getExecutionCancelSignal?.();

@@ -280,12 +280,20 @@ export const PACER_FORGOTTEN_AFTER_MS = 10 * 60_000;
 /** One pacer per DingTalk app, host and API in this n8n process, shared by every execution that runs here. */
 const pacers = new Map<string, Pacer>();
 
+/** When the pacers were last looked over for idle ones. */
+let lastSweep = 0;
+
 /**
  * The pacer for calls of the app `appIdentity` to `url` (base URL and path: two hosts or test servers
  * never share one). n8n loads a node's module once per process, so every execution of the process shares it.
  */
 export function sharedPacer(appIdentity: string, url: string): Pacer {
-	for (const [key, idle] of pacers) if (idle.idleFor(PACER_FORGOTTEN_AFTER_MS)) pacers.delete(key);
+	// Every call asks for its pacer: look for idle ones once a minute (or when the clock was set back), not on every call.
+	const now = currentClock().now();
+	if (Math.abs(now - lastSweep) >= PACER_AGES_AFTER_MS) {
+		lastSweep = now;
+		for (const [key, idle] of pacers) if (idle.idleFor(PACER_FORGOTTEN_AFTER_MS)) pacers.delete(key);
+	}
 	const key = `${appIdentity} ${url}`;
 	let pacer = pacers.get(key);
 	if (!pacer) pacers.set(key, (pacer = new Pacer()));

@@ -56,7 +56,7 @@ export class RetryPolicy {
 			const answer = await send();
 			lost ||= answer.lost === true;
 			const final = { ...answer, lost };
-			if (answer.kind === 'cancelled' || answer.final || this.stopped) return final;
+			if (answer.kind === 'cancelled' || answer.notSent || this.stopped) return final;
 			if (answer.kind === 'throttled' && throttles < this.settings.maxThrottleRetries) {
 				throttles++;
 				// Over the per-second limit once: the pacer has learned the rate and holds the repeat until

@@ -1,7 +1,7 @@
 import type { ICredentialDataDecryptedObject, IExecuteFunctions } from 'n8n-workflow';
 
 import { tokenDue } from '../../../credentials/DingTalkTokenRenewal';
-import { configurationHint, TEXTS } from '../texts';
+import { TEXTS } from '../texts';
 import type { Clock } from '../../../credentials/DingTalkClock';
 import type { Answer } from './errors';
 import type { StoredCredential } from './http';
@@ -171,14 +171,9 @@ export class TokenSession {
 
 	/** What a token request that failed for good means for every call of the run. */
 	private unavailable(answer: Answer): Answer {
-		if (answer.kind === 'cancelled') return answer;
-		if (answer.kind === 'transient' && answer.unreachable) {
-			return { ...answer, kind: 'configuration', code: 'accessTokenUnavailable', final: true };
-		}
-		if (answer.kind === 'transient') {
-			return { ...answer, message: TEXTS.tokenUnavailable(answer.message), final: true };
-		}
-		return { ...answer, final: true, message: answer.message || (configurationHint(answer.code) ?? '') };
+		if (answer.kind !== 'transient') return answer;
+		if (answer.unreachable) return { ...answer, kind: 'configuration', code: 'accessTokenUnavailable' };
+		return { ...answer, message: TEXTS.tokenUnavailable(answer.message) };
 	}
 
 	private adopt(credential: StoredCredential): void {
