@@ -8,13 +8,18 @@ import type {
 	Icon,
 } from 'n8n-workflow';
 
+import type { Answer, ApiShape } from './DingTalkAnswers';
+import { classifyAnswer, classifyRequestFailure, isUnreachable } from './DingTalkAnswers';
 import { currentClock } from './DingTalkClock';
-import { dingTalkBaseUrls, isNewStyleApiUrl } from './DingTalkHosts';
+import { dingTalkBaseUrls, hostOf } from './DingTalkHosts';
 import type { TokenFailureKind } from './DingTalkTokenRenewal';
-import { DingTalkTokenDueError, DingTalkTokenError, errorChain, renewAfter, tokenDue } from './DingTalkTokenRenewal';
+import { DingTalkTokenDueError, DingTalkTokenError, renewAfter, tokenDue } from './DingTalkTokenRenewal';
 
 /** Every error the credential throws while getting a token starts with this. */
 const TOKEN_ERROR_PREFIX = 'Could not get a DingTalk access token';
+
+/** DingTalk's token APIs (`accessToken`, `corpAccessToken`) answer with the token, or as every other API of the api host. */
+const TOKEN_API: ApiShape = { host: 'api', resultFields: ['accessToken'] };
 
 interface TokenResponse {
 	statusCode: number;
@@ -32,42 +37,13 @@ function withoutSecrets(text: string, credentials: ICredentialDataDecryptedObjec
 	return secretsOf(credentials).reduce((redacted, secret) => redacted.split(secret).join('***'), text);
 }
 
-/** No connection at all: the address is wrong (or n8n cannot reach DingTalk), not a passing fault. */
-const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
-
-/** A code anywhere in the error chain n8n's helper threw (axios puts the socket's code on a cause). */
-function networkCode(error: unknown): string {
-	const code = errorChain(error).find((level) => typeof level.code === 'string' && /^E[A-Z_]+$/.test(level.code))?.code;
-	return typeof code === 'string' ? code : '';
-}
-
-/** Words for a failed connection; n8n rewrites any message that carries a raw code such as ECONNREFUSED. */
-function networkReason(code: string, error: unknown): string {
-	const reasons: Record<string, string> = {
-		ECONNREFUSED: 'connection refused',
-		ENOTFOUND: 'host name not found',
-		EAI_AGAIN: 'host name lookup failed',
-		EHOSTUNREACH: 'host unreachable',
-		ENETUNREACH: 'network unreachable',
-		ETIMEDOUT: 'timed out',
-		ECONNABORTED: 'timed out',
-		ECONNRESET: 'connection dropped',
-	};
-	if (reasons[code]) return reasons[code];
-	return /timeout|timed out/i.test(String((error as { message?: unknown }).message ?? '')) ? 'timed out' : 'network error';
-}
-
 /**
- * DingTalk's token endpoints sit behind the same gateway as every other API and fail the same passing
- * ways: 5xx, 429, throttling, `system.busy` (also with HTTP 200), a body that is not DingTalk's JSON.
- * Only a DingTalk code on a 4xx answer (`invalidClientIdOrSecret` …) says the keys are wrong.
+ * What a token answer that brought no token means for the run. DingTalk's token APIs sit behind the same
+ * gateway as every other API and fail the same passing ways (throttled, busy, internal errors, lost
+ * answers); only a configuration error or a refusal is final.
  */
-function tokenAnswerFailure(statusCode: number, code: string | undefined): TokenFailureKind {
-	if (statusCode >= 500 || statusCode === 429 || !code) return 'passing';
-	if (/busy|^Forbidden\.AccessDenied\.(Qps|Qpm)|^(system|server|internal|service)[._-]?(error|unavailable)$/i.test(code)) {
-		return 'passing';
-	}
-	return statusCode >= 200 && statusCode < 300 ? 'passing' : 'refused';
+function tokenFailureOf(answer: Answer): TokenFailureKind {
+	return answer.kind === 'throttled' || answer.kind === 'failed' || answer.kind === 'lost' ? 'passing' : 'refused';
 }
 
 export class DingTalkApi implements ICredentialType {
@@ -240,53 +216,26 @@ export class DingTalkApi implements ICredentialType {
 			})) as TokenResponse;
 		} catch (error) {
 			// The raw error carries the request, secrets included: build a clean one.
-			const code = networkCode(error);
-			const reason = networkReason(code, error);
+			const failure = classifyRequestFailure(error);
 			throw new DingTalkTokenError(
-				UNREACHABLE_CODES.has(code) ? 'unreachable' : 'passing',
-				reason === 'timed out' ? 'timeout' : 'network',
-				`${TOKEN_ERROR_PREFIX}: n8n could not reach ${api} (${reason}). Check the credential's Environment and base URLs, and that n8n can reach DingTalk.`,
+				isUnreachable(error) ? 'unreachable' : 'passing',
+				failure.code,
+				`${TOKEN_ERROR_PREFIX}: n8n could not reach ${api} (${failure.message}). Check the credential's Environment and base URLs, and that n8n can reach DingTalk.`,
 			);
 		}
 
-		const payload = (response.body !== null && typeof response.body === 'object' ? response.body : {}) as {
-			accessToken?: unknown;
-			expireIn?: unknown;
-			code?: unknown;
-			message?: unknown;
-		};
-		if (response.statusCode < 300 && typeof payload.accessToken === 'string' && payload.accessToken) {
-			return { accessToken: payload.accessToken, renewAt: renewAfter(payload.expireIn, currentClock().now()) };
+		const answer = classifyAnswer(TOKEN_API, response.statusCode, response.body);
+		const token = answer.body?.accessToken;
+		if (answer.kind === 'ok' && typeof token === 'string' && token) {
+			return { accessToken: token, renewAt: renewAfter(answer.body?.expireIn, currentClock().now()) };
 		}
-		const code = typeof payload.code === 'string' && payload.code ? payload.code : undefined;
-		const detail = typeof payload.message === 'string' ? payload.message : 'the answer was not a DingTalk token response';
-		if (code === 'InvalidAction.NotFound' || response.statusCode === 404) {
-			throw new DingTalkTokenError(
-				'refused',
-				code ?? 'HTTP 404',
-				`${TOKEN_ERROR_PREFIX}: ${api} has no DingTalk token API (${code ?? 'HTTP 404'}). Check the credential's Environment; for Custom, API Base URL must be DingTalk's new-style API host (such as https://api.dingtalk.com), without a path.`,
-			);
-		}
-		const failure = tokenAnswerFailure(response.statusCode, code);
-		const shown = code ?? `HTTP ${response.statusCode}`;
-		if (failure === 'passing') {
-			throw new DingTalkTokenError(
-				'passing',
-				code ?? (response.statusCode >= 500 ? 'system.error' : 'invalidResponse'),
-				withoutSecrets(`${TOKEN_ERROR_PREFIX}: DingTalk's token API failed for a moment (${shown}: ${detail}).`, credentials),
-			);
-		}
-		const keys = thirdParty
-			? 'Suite Key, Suite Secret, Authorised Corp ID and Suite Ticket'
-			: 'Client ID and Client Secret';
-		throw new DingTalkTokenError(
-			'refused',
-			shown,
-			withoutSecrets(
-				`${TOKEN_ERROR_PREFIX}: DingTalk answered ${shown} (${detail}). Check the ${keys}, and that the Environment matches your organisation.`,
-				credentials,
-			),
-		);
+		const failure = answer.kind === 'ok' ? 'passing' : tokenFailureOf(answer);
+		const said = `${answer.code}: ${answer.kind === 'ok' ? 'the answer carried no token' : answer.message}`;
+		const sentence =
+			failure === 'passing'
+				? `DingTalk's token API failed for a moment (${said}).`
+				: `DingTalk refused the token request (${said}). ${answer.text ?? "Check the credential's keys and Environment."}`;
+		throw new DingTalkTokenError(failure, answer.code, withoutSecrets(`${TOKEN_ERROR_PREFIX}: ${sentence}`, credentials));
 	}
 
 	/**
@@ -307,7 +256,7 @@ export class DingTalkApi implements ICredentialType {
 		if (uri !== undefined && token && tokenDue(credentials, currentClock().now()) && !url.includes('/oauth2/')) {
 			throw new DingTalkTokenDueError();
 		}
-		if (isNewStyleApiUrl(url)) {
+		if (hostOf(credentials, url) === 'api') {
 			return {
 				...requestOptions,
 				headers: { ...requestOptions.headers, 'x-acs-dingtalk-access-token': token },

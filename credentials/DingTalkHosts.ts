@@ -6,27 +6,41 @@ export interface DingTalkBaseUrls {
 	oapi: string;
 }
 
-const ENVIRONMENT_HOSTS: Record<string, DingTalkBaseUrls> = {
-	china: { api: 'https://api.dingtalk.com', oapi: 'https://oapi.dingtalk.com' },
-	global: { api: 'https://api.dingtalk.io', oapi: 'https://oapi.dingtalk.io' },
-};
+const ENVIRONMENT_HOSTS = new Map<string, DingTalkBaseUrls>([
+	['china', { api: 'https://api.dingtalk.com', oapi: 'https://oapi.dingtalk.com' }],
+	['global', { api: 'https://api.dingtalk.io', oapi: 'https://oapi.dingtalk.io' }],
+]);
 
 function trimTrailingSlashes(url: string): string {
 	return url.trim().replace(/\/+$/, '');
 }
 
 export function dingTalkBaseUrls(credentials: ICredentialDataDecryptedObject): DingTalkBaseUrls {
-	const environment = (credentials.environment as string | undefined) ?? 'china';
+	const environment = String(credentials.environment ?? 'china');
 	if (environment === 'custom') {
 		return {
 			api: trimTrailingSlashes(String(credentials.apiBaseUrl ?? '')),
 			oapi: trimTrailingSlashes(String(credentials.oapiBaseUrl ?? '')),
 		};
 	}
-	return ENVIRONMENT_HOSTS[environment] ?? ENVIRONMENT_HOSTS.china;
+	return ENVIRONMENT_HOSTS.get(environment) ?? ENVIRONMENT_HOSTS.get('china')!;
 }
 
-/** New-style APIs are versioned (`/v1.0/...`) and take the token as a header; old-style ones take it in the query. */
-export function isNewStyleApiUrl(url: string): boolean {
-	return /\/v\d+\.\d+\//.test(url);
+/** `url` is `base` or lies under it. */
+function isUnder(url: string, base: string): boolean {
+	return base !== '' && (url === base || url.startsWith(`${base}/`) || url.startsWith(`${base}?`));
+}
+
+/**
+ * Which of the credential's hosts a URL goes to, and so how the token travels: the base URL it lies under
+ * (the longer one, where one contains the other). Only a URL under neither, or under one address given for
+ * both, is told by its path: new-style APIs are versioned (`/v1.0/…`).
+ */
+export function hostOf(credentials: ICredentialDataDecryptedObject, url: string): keyof DingTalkBaseUrls {
+	const { api, oapi } = dingTalkBaseUrls(credentials);
+	const underApi = isUnder(url, api);
+	const underOapi = isUnder(url, oapi);
+	if (underApi !== underOapi) return underApi ? 'api' : 'oapi';
+	if (underApi && api.length !== oapi.length) return api.length > oapi.length ? 'api' : 'oapi';
+	return /\/v\d+\.\d+\//.test(url) ? 'api' : 'oapi';
 }

@@ -74,9 +74,9 @@ describe('DingTalk API credential: getting, storing and renewing the access toke
 		expect(result.error).toBeUndefined();
 		expect(result.success).toHaveLength(0);
 		expect(json(result.failed).map((item) => [item.processQueryKey, item.errorCode])).toEqual([
-			['k1', 'accessTokenUnavailable'],
-			['k2', 'accessTokenUnavailable'],
-			['k3', 'accessTokenUnavailable'],
+			['k1', 'invalidClientIdOrSecret'],
+			['k2', 'invalidClientIdOrSecret'],
+			['k3', 'invalidClientIdOrSecret'],
 		]);
 		expect(result.failed[0].json.errorMessage).toMatch(/invalidClientIdOrSecret/);
 	});
@@ -107,7 +107,7 @@ describe('DingTalk API credential: getting, storing and renewing the access toke
 
 		const stale = await recallRobot({ server, credentials: credentialsFor(server, { ...thirdParty, suiteTicket: 'ticket-0' }), items: [{ keys: 'k' }] });
 		expect(stale.error.message).toMatch(/invalidSuiteTicket/);
-		expect(stale.error.message).toMatch(/Check the Suite Key, Suite Secret, Authorised Corp ID and Suite Ticket/);
+		expect(stale.error.message).toMatch(/Suite Key, Suite Secret, Authorised Corp ID and Suite Ticket/);
 		expect(JSON.stringify(stale.run)).not.toMatch(/suite-secret-value|ticket-0/);
 	});
 

@@ -63,9 +63,9 @@ describe('Recall Robot DING Messages, in n8n’s engine', () => {
 			expect(item).not.toHaveProperty('error');
 		}
 		// DingTalk's detail, then what to do about it.
-		expect(failed[0].errorMessage).toMatch(/^DingTalk did not recall the DING: ding not exist: no-such-ding\. Check that Robot Code is the robot that sent this DING/);
-		expect(failed[1].errorMessage).toMatch(/^DingTalk did not recall the DING: ding was not sent by robot dingRobotA\./);
-		expect(failed[2].errorMessage).toMatch(/^DingTalk did not recall the DING: ding has already been recalled\./);
+		expect(failed[0].errorMessage).toMatch(/^DingTalk refused to recall the DING \(recall\.ding\.exception: ding not exist: no-such-ding\)\. Check that Robot Code is the robot that sent this DING/);
+		expect(failed[1].errorMessage).toMatch(/^DingTalk refused to recall the DING \(recall\.ding\.exception: ding was not sent by robot dingRobotA\)\./);
+		expect(failed[2].errorMessage).toMatch(/^DingTalk refused to recall the DING \(recall\.ding\.exception: ding has already been recalled\)\./);
 		expect(failed[0].errorMessage).toMatch(/Premium\.Ding\.Write/);
 		expect(failed[0].requestId).toEqual(expect.any(String));
 		expect(failed[3].errorMessage).toMatch(/^Item 3: openDingIds must be text, but one value is an object/);

@@ -102,7 +102,7 @@ describe('The token API fails for a moment: repeated within Retries like any oth
 		const server = await startServer();
 		const result = await recallRobot({ server, credentials: credentialsFor(server, { clientSecret: 'wrong-secret' }), items: [{ keys: 'k1,k2' }], options: FAST });
 		expect(result.error.name).toBe('NodeApiError');
-		expect(result.error.message).toMatch(/invalidClientIdOrSecret.*Check the Client ID and Client Secret/);
+		expect(result.error.message).toMatch(/invalidClientIdOrSecret.*Client ID and Client Secret/);
 		expect(server.callsTo(PATHS.accessToken)).toHaveLength(1);
 	});
 });
@@ -240,7 +240,7 @@ describe('A setup error after DingTalk already recalled some keys', () => {
 		const recalledNow = keys.filter((key) => server.isRecalled(key));
 		expect(recalledNow).toHaveLength(60);
 		expect(result.error.description).toMatch(/qyapi_robot_sendmsg/);
-		expect(result.error.description).toContain(`already recalled 60 messages in this run before it stopped: ${recalledNow.slice(0, 20).join(', ')}, and 40 more`);
+		expect(result.error.description).toContain(`DingTalk recalled 60 messages in this run before it stopped: ${recalledNow.slice(0, 20).join(', ')}, and 40 more`);
 	});
 });
 

@@ -109,11 +109,12 @@ describe('Nothing lost: throttling, faults and configuration errors', () => {
 			expect(server.callsTo(PATHS.batchRecall).length).toBeLessThanOrEqual(5);
 		});
 
-		test('an unknown robotCode', async () => {
+		test('an unknown robotCode fails that robot’s keys with what to fix, without stopping the run', async () => {
 			server = await startServer();
 			const result = await recallRobot({ server, items: [{ keys: 'k1,k2' }], robotCode: 'dingNoSuchRobot' });
-			expect(result.error.message).toMatch(/invalidParameter\.robotCode/);
-			expect(result.error.description).toMatch(/RobotCode from the developer console/);
+			expect(result.error).toBeUndefined();
+			expect(json(result.failed).map((item) => item.errorCode)).toEqual(['invalidParameter.robotCode', 'invalidParameter.robotCode']);
+			expect(json(result.failed)[0].errorMessage).toMatch(/RobotCode from the developer console/);
 			expect(server.callsTo(PATHS.batchRecall)).toHaveLength(1);
 		});
 

@@ -95,7 +95,7 @@ export class DingTalkRecallMessage implements INodeType {
 						type: 'boolean',
 						default: true,
 						description:
-							"Whether to ask DingTalk's read status, once, for each message whose recall stayed unclear (no answer, a lost answer, no word on the key). A message it shows recalled goes to Success with alreadyRecalled: true.",
+							"Whether to ask DingTalk's read status, once, for each message whose recall stayed unclear (a lost answer, no word on the key, a reason DingTalk does not document). A message it shows recalled goes to Success with alreadyRecalled: true.",
 						displayOptions: {
 							show: { '/operation': ['recallRobotOneOnOneMessages', 'recallRobotGroupMessages'] },
 						},
@@ -116,15 +116,16 @@ export class DingTalkRecallMessage implements INodeType {
 						typeOptions: { minValue: 0, maxValue: 10 },
 						default: 3,
 						description:
-							'How often to repeat a call after a server error, a timeout, a dropped connection or an answer that is not JSON',
+							"How often to repeat a call after a server error, a timeout, a dropped connection or an answer that is not DingTalk's",
 					},
 					{
 						displayName: 'Retry Delay (Ms)',
 						name: 'retryDelay',
 						type: 'number',
-						typeOptions: { minValue: 0 },
+						typeOptions: { minValue: 0, maxValue: 8000 },
 						default: 500,
-						description: 'Wait before the first repeat; each further repeat waits about twice as long',
+						description:
+							'How long to wait before the first repeat after a fault: between half and all of it (spread so that repeats do not come all at once); each further repeat waits about twice as long, at most 8 s',
 					},
 					{
 						displayName: 'Timeout (Ms)',

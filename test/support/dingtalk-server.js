@@ -267,20 +267,30 @@ class DingTalkServer {
 		const fault = this.takeFault(url.pathname);
 		if (fault && this.answerFault(fault, host, call, req, res, send)) return;
 		// The answer is computed (a recall happens) whatever the fault; a lost answer then never reaches the caller.
+		const scripted = typeof fault === 'object' ? fault : undefined;
 		const answer = fault === 'lostAnswer' ? () => (call.status = -1, req.socket.destroy())
 			: fault === 'lostAnswerTimeout' ? () => (call.status = -2)
+			: scripted ? () => send(scripted.status, scripted.body, scripted.contentType)
 			: send;
-		call.fault = fault;
+		call.fault = scripted ? 'answer' : fault;
 		try {
-			if (host === 'api') this.handleApi(url, parsed, call, answer, fault);
-			else this.handleOapi(url, parsed, call, answer, fault);
+			const named = scripted ? undefined : fault;
+			if (host === 'api') this.handleApi(url, parsed, call, answer, named);
+			else this.handleOapi(url, parsed, call, answer, named);
 		} catch (error) {
 			answer(500, { code: 'system.error', message: String(error), requestid: randomUUID() });
 		}
+		// A scripted answer names none of the keys the call recalled.
+		if (scripted) delete call.reportedKeys;
 	}
 
 	/** Answers an injected fault; returns false for faults that change the normal answer instead. */
 	answerFault(fault, host, call, req, res, send) {
+		if (typeof fault === 'object') {
+			if (fault.acted) return false;
+			send(fault.status, fault.body, fault.contentType);
+			return true;
+		}
 		switch (fault) {
 			case '500':
 			case '502':

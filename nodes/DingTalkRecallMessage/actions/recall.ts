@@ -4,10 +4,9 @@ import { NodeApiError } from 'n8n-workflow';
 import { chunk, runWithConcurrency, uniqueByPool } from '../helpers/batching';
 import type { ParsedList, SingleValue } from '../helpers/inputs';
 import type { KeyResult, RecallOutcome } from '../helpers/results';
-import { BatchLedger, notRecalled, outcomeOfFailedAnswer, recalled, toOutputs } from '../helpers/results';
-import { configurationHint, TEXTS } from '../texts';
-import type { DingTalkCall, DingTalkClient } from '../transport';
-import type { Answer } from '../transport/errors';
+import { configurationMessage, KeyLedger, notRecalled, outcomeOfAnswer, recalled, toOutputs } from '../helpers/results';
+import { TEXTS } from '../texts';
+import type { Answer, DingTalkCall, DingTalkClient } from '../transport';
 
 /** One key (or task id) as the user gave it: where it came from, and either what to recall or why it cannot be. */
 export interface KeyRequest {
@@ -22,8 +21,9 @@ export interface KeyRequest {
 }
 
 /**
- * Thrown by a batch when DingTalk says the setup is wrong: the run stops instead of failing every key
- * alike. What the batch learned before stays in its ledger.
+ * Thrown by a batch when DingTalk says the setup is wrong: for the whole app (the run stops instead of
+ * failing every key alike), or for the batch's robot or chat (that pool's keys fail, the others go on).
+ * What the batch learned before stays in its ledger.
  */
 export class ConfigurationError extends Error {
 	constructor(readonly answer: Answer) {
@@ -141,31 +141,39 @@ export function invalidInput(itemIndex: number, problem: string): RecallOutcome 
 /** At most this many recalled keys are named in the error that stops a run. */
 const RECALLED_KEYS_SHOWN = 20;
 
-function configurationFailure(context: IExecuteFunctions, answer: Answer, ledgers: BatchLedger[]): NodeApiError {
-	const hint = configurationHint(answer.code) ?? TEXTS.checkSetup;
+/** What a stop after DingTalk already recalled some keys must say: they are gone. */
+function alreadyGoneNote(ledgers: KeyLedger[]): string {
 	const recalledKeys = ledgers.flatMap((ledger) => ledger.recalledKeys());
+	const confirmed = ledgers.reduce((sum, ledger) => sum + ledger.confirmedKeys().length, 0);
 	const maybeRecalled = ledgers.reduce((sum, ledger) => sum + ledger.maybeRecalledKeys().length, 0);
-	const recalledNote =
-		(recalledKeys.length
-			? ` ${TEXTS.alreadyRecalledBeforeStop(recalledKeys.length, recalledKeys.slice(0, RECALLED_KEYS_SHOWN))}`
-			: '') + (maybeRecalled ? ` ${TEXTS.maybeRecalledBeforeStop(maybeRecalled)}` : '');
+	const notes = [
+		recalledKeys.length ? TEXTS.recalledBeforeStop(recalledKeys.length, recalledKeys.slice(0, RECALLED_KEYS_SHOWN)) : '',
+		confirmed ? TEXTS.confirmedBeforeStop(confirmed) : '',
+		maybeRecalled ? TEXTS.maybeRecalledBeforeStop(maybeRecalled) : '',
+	];
+	return notes.filter(Boolean).map((note) => ` ${note}`).join('');
+}
+
+/** The error that stops the run, in DingTalk's own code: what went wrong, what to fix, and what is already gone. */
+export function configurationFailure(context: IExecuteFunctions, answer: Answer, ledgers: KeyLedger[] = []): NodeApiError {
+	const requestId = answer.requestId ? `, request ID ${answer.requestId}` : '';
+	// A token failure's message says what to check already; the credential's Test button tries the fix.
+	const fix = `${answer.text ?? TEXTS.credentialTest} `;
 	return new NodeApiError(context.getNode(), { code: answer.code, message: answer.message } as JsonObject, {
-		message:
-			answer.code === 'accessTokenUnavailable'
-				? answer.message
-				: `DingTalk refused the call: ${answer.code} (${answer.message})`,
-		description: `${hint} (DingTalk code: ${answer.code}${answer.requestId ? `, request ID ${answer.requestId}` : ''})${recalledNote}`,
+		message: answer.text ? TEXTS.refusedCall(answer.code, answer.message) : answer.message,
+		description: `${fix}(DingTalk code: ${answer.code}${requestId})${alreadyGoneNote(ledgers)}`,
 	});
 }
 
 /** Recalls one batch of a pool, its outcomes put in `ledger`: `pool` holds the pool parameters' values, in the operation's order. */
-export type RecallBatch = (pool: string[], values: string[], ledger: BatchLedger) => Promise<void>;
+export type RecallBatch = (pool: string[], values: string[], ledger: KeyLedger) => Promise<void>;
 
 /**
  * The shared recall loop: asks DingTalk once per unique value of each pool, in batches with bounded
  * concurrency, and gives every key request exactly one outcome, in the order the keys were given. A
- * setup error stops the batches not yet started (with Continue On Fail, their keys go to Failed with it);
- * so does a stop of the execution.
+ * configuration error of one pool (its robot, its chat) fails that pool's keys and sends none of its
+ * other batches; one of the whole app stops the batches not yet started (with Continue On Fail, their
+ * keys go to Failed with it); so does a stop of the execution.
  */
 export async function recallPooled(
 	context: IExecuteFunctions,
@@ -174,13 +182,15 @@ export async function recallPooled(
 	recallBatch: RecallBatch,
 ): Promise<INodeExecutionData[][]> {
 	const valid = requests.filter((request) => !request.problem) as Array<Required<Omit<KeyRequest, 'problem'>>>;
-	const ledgers = new Map<string, BatchLedger>();
+	const ledgers = new Map<string, KeyLedger>();
 	const batches: Array<{ pool: string; values: string[] }> = [];
 	for (const [pool, values] of uniqueByPool(valid.map(({ pool, value }) => ({ pool, value })))) {
-		ledgers.set(pool, new BatchLedger());
+		ledgers.set(pool, new KeyLedger());
 		for (const slice of chunk(values, settings.batchSize)) batches.push({ pool, values: slice });
 	}
 	const signal = context.getExecutionCancelSignal?.();
+	/** Pools DingTalk refused as a whole: the outcome of every key of theirs not recalled. */
+	const refusedPools = new Map<string, RecallOutcome>();
 
 	let stoppedBy: Answer | undefined;
 	await runWithConcurrency(
@@ -189,36 +199,32 @@ export async function recallPooled(
 		async ({ pool, values }) => {
 			const ledger = ledgers.get(pool)!;
 			try {
-				await recallBatch(JSON.parse(pool) as string[], values, ledger);
+				if (!refusedPools.has(pool)) await recallBatch(JSON.parse(pool) as string[], values, ledger);
 			} catch (error) {
-				if (error instanceof ConfigurationError) {
+				if (!(error instanceof ConfigurationError)) {
+					// A fault of the node itself must not lose the batch's keys: they go to Failed with the reason.
+					const outcome = notRecalled('internalError', TEXTS.nodeFailed((error as Error).message));
+					for (const value of values) ledger.set(value, outcome);
+					return;
+				}
+				if (error.answer.scope !== 'pool') {
 					stoppedBy ??= error.answer;
 					return;
 				}
-				// A fault of the node itself must not lose the batch's keys: they go to Failed with the reason.
-				const outcome = notRecalled('internalError', TEXTS.nodeFailed((error as Error).message));
-				for (const value of values) if (!ledger.get(value)?.recalled) ledger.set(value, outcome);
+				if (!refusedPools.has(pool)) refusedPools.set(pool, outcomeOfAnswer(error.answer));
 			}
+			const refused = refusedPools.get(pool);
+			if (refused) for (const value of values) ledger.set(value, refused);
 		},
 		() => stoppedBy !== undefined || signal?.aborted === true,
 	);
 
-	if (stoppedBy && !context.continueOnFail()) {
-		throw configurationFailure(context, stoppedBy, [...ledgers.values()]);
-	}
+	if (stoppedBy && !context.continueOnFail()) throw configurationFailure(context, stoppedBy, [...ledgers.values()]);
 
 	let notReached: RecallOutcome;
-	if (stoppedBy) {
-		notReached = notRecalled(
-			stoppedBy.code,
-			`${stoppedBy.message} ${configurationHint(stoppedBy.code) ?? ''}`.trim(),
-			stoppedBy.requestId,
-		);
-	} else if (signal?.aborted) {
-		notReached = notRecalled('cancelled', TEXTS.cancelled);
-	} else {
-		notReached = notRecalled('notReported', TEXTS.notReached);
-	}
+	if (stoppedBy) notReached = notRecalled(stoppedBy.code, configurationMessage(stoppedBy), stoppedBy.requestId);
+	else if (signal?.aborted) notReached = outcomeOfAnswer({ kind: 'cancelled', code: 'cancelled', message: '' });
+	else notReached = notRecalled('notReported', TEXTS.notReached);
 	const results: KeyResult[] = requests.map(({ itemIndex, pool, value, problem, fields }) => ({
 		itemIndex,
 		fields,
@@ -227,7 +233,18 @@ export async function recallPooled(
 	return toOutputs(results);
 }
 
-/** How a one-message-per-call API is called, and what a refusal of its own means (the shared reading otherwise). */
+/** Every key request on Failed with one outcome: a setup error before any call, with Continue On Fail. */
+export function allFailed(requests: readonly KeyRequest[], outcome: RecallOutcome): INodeExecutionData[][] {
+	return toOutputs(
+		requests.map(({ itemIndex, problem, fields }) => ({
+			itemIndex,
+			fields,
+			outcome: problem ? invalidInput(itemIndex, problem) : outcome,
+		})),
+	);
+}
+
+/** How a one-message-per-call API is called, and what a refusal of its own says (the shared reading otherwise). */
 export interface SingleRecallApi {
 	callFor: (pool: string[], value: string) => DingTalkCall;
 	outcomeOfRefusal?: (answer: Answer) => RecallOutcome | undefined;
@@ -235,7 +252,7 @@ export interface SingleRecallApi {
 
 /**
  * The recall loop for APIs that recall one message per call (work notifications, DINGs): each unique
- * value is one call, paced and repeated like any other. A 2xx answer is the recall.
+ * value is one call, paced and repeated like any other. DingTalk's answer with its API's fields is the recall.
  */
 export async function recallEach(
 	context: IExecuteFunctions,
@@ -245,14 +262,9 @@ export async function recallEach(
 	api: SingleRecallApi,
 ): Promise<INodeExecutionData[][]> {
 	return await recallPooled(context, requests, { ...settings, batchSize: 1 }, async (pool, [value], ledger) => {
-		const answer = await client.call(api.callFor(pool, value));
-		ledger.heard([value], answer);
+		const answer = await client.call(api.callFor(pool, value), { hear: (attempt) => ledger.hear([value], attempt) });
 		if (answer.kind === 'configuration') throw new ConfigurationError(answer);
-		if (answer.kind === 'ok') {
-			ledger.set(value, recalled(answer.requestId));
-		} else {
-			const own = answer.kind === 'refused' ? api.outcomeOfRefusal?.(answer) : undefined;
-			ledger.set(value, own ?? outcomeOfFailedAnswer(answer));
-		}
+		if (answer.kind === 'ok') ledger.set(value, recalled(answer.requestId));
+		else ledger.set(value, (answer.kind === 'refused' ? api.outcomeOfRefusal?.(answer) : undefined) ?? outcomeOfAnswer(answer));
 	});
 }

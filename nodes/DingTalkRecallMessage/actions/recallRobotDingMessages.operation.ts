@@ -4,10 +4,9 @@ import { parseOpenDingIds, parseRobotCode } from '../helpers/inputs';
 import type { RecallOutcome } from '../helpers/results';
 import { notRecalled } from '../helpers/results';
 import { explainCode } from '../texts';
-import type { DingTalkClient } from '../transport';
-import type { Answer } from '../transport/errors';
-import type { PoolSettings } from './recall';
-import { collectKeyRequests, recallEach } from './recall';
+import type { Answer, DingTalkClient } from '../transport';
+import type { KeyParameters, KeyRequest, PoolSettings } from './recall';
+import { recallEach } from './recall';
 import { robotCodeParameter } from './robotRecall';
 
 export const OPERATION = 'recallRobotDingMessages';
@@ -38,49 +37,40 @@ export const description: INodeProperties[] = [
 /** The code DingTalk repeats at the start of its message, before the detail. */
 const DING_REFUSED_PREFIX = /^recall\.ding\.exception[\s:：]*/;
 
-/** DingTalk's words after the code: "unknown DING", "another robot's", "already recalled" … */
-function detailOf(answer: Answer): string {
-	return answer.message.replace(DING_REFUSED_PREFIX, '').trim();
-}
-
-/** DingTalk's detail says the DING is gone already: perhaps by this run's call whose answer was lost. */
-const ALREADY_RECALLED = /already|has been recalled|been revoked|已撤回|已经撤回/i;
-
+/** DingTalk's refusal, with its detail ("ding not exist", "ding has already been recalled" …) in its own words. */
 function outcomeOfRefusal(answer: Answer): RecallOutcome | undefined {
 	if (answer.code !== DING_REFUSED) return undefined;
-	const detail = detailOf(answer);
-	const outcome = notRecalled(
+	const detail = answer.message.replace(DING_REFUSED_PREFIX, '').trim();
+	return notRecalled(
 		DING_REFUSED,
-		`DingTalk did not recall the DING${detail ? `: ${detail}` : ''}. ${explainCode(DING_REFUSED, '')}`,
+		`DingTalk refused to recall the DING (${DING_REFUSED}${detail ? `: ${detail}` : ''}). ${explainCode(DING_REFUSED, '')}`,
 		answer.requestId,
 	);
-	// No status API shows a DING's state: "already recalled" may be this run's own call, its answer lost.
-	if (ALREADY_RECALLED.test(detail)) outcome.unclear = true;
-	return outcome;
 }
 
-export async function execute(
+export const keyParameters: KeyParameters = {
+	operation: OPERATION,
+	pool: [{ name: 'robotCode', field: 'robotCode', parse: parseRobotCode }],
+	valueParameter: 'openDingIds',
+	valueField: 'openDingId',
+	parseValues: parseOpenDingIds,
+	emptyProblem: 'openDingIds is empty: give at least one openDingId',
+	display: (value) => value,
+};
+
+export async function recall(
 	this: IExecuteFunctions,
-	items: INodeExecutionData[],
+	requests: readonly KeyRequest[],
 	client: DingTalkClient,
 	settings: PoolSettings,
 ): Promise<INodeExecutionData[][]> {
-	const requests = collectKeyRequests(this, items, {
-		operation: OPERATION,
-		pool: [{ name: 'robotCode', field: 'robotCode', parse: parseRobotCode }],
-		valueParameter: 'openDingIds',
-		valueField: 'openDingId',
-		parseValues: parseOpenDingIds,
-		emptyProblem: 'openDingIds is empty: give at least one openDingId',
-		display: (value) => value,
-	});
-	// DingTalk recalls one DING per call.
+	// DingTalk recalls one DING per call; its answer names the DING.
 	return await recallEach(this, client, requests, settings, {
 		callFor: ([robotCode], openDingId) => ({
 			host: 'api',
 			path: DING_RECALL_PATH,
 			json: { robotCode, openDingId },
-			answerField: 'openDingId',
+			resultFields: ['openDingId'],
 		}),
 		outcomeOfRefusal,
 	});

@@ -1,7 +1,7 @@
 import type { INodeProperties } from 'n8n-workflow';
 
 import type { RobotRecallApi } from './robotRecall';
-import { robotParameters, robotRecallOperation } from './robotRecall';
+import { robotKeyParameters, robotParameters, robotRecallOperation } from './robotRecall';
 
 export const OPERATION = 'recallRobotGroupMessages';
 
@@ -23,4 +23,6 @@ const api: RobotRecallApi = {
 
 export const description: INodeProperties[] = robotParameters(api, 'POST /v1.0/robot/groupMessages/send');
 
-export const execute = robotRecallOperation(api);
+export const keyParameters = robotKeyParameters(api);
+
+export const recall = robotRecallOperation(api);

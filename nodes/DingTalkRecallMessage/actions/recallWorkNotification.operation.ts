@@ -2,8 +2,8 @@ import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n
 
 import { parseAgentId, parseMsgTaskIds } from '../helpers/inputs';
 import type { DingTalkClient } from '../transport';
-import type { PoolSettings } from './recall';
-import { collectKeyRequests, recallEach } from './recall';
+import type { KeyParameters, KeyRequest, PoolSettings } from './recall';
+import { recallEach } from './recall';
 
 export const OPERATION = 'recallWorkNotification';
 
@@ -42,23 +42,24 @@ function idForOutput(id: string): string | number {
 	return /^\d+$/.test(id) && Number.isSafeInteger(asNumber) ? asNumber : id;
 }
 
-export async function execute(
+export const keyParameters: KeyParameters = {
+	operation: OPERATION,
+	pool: [{ name: 'agentId', field: 'agentId', parse: parseAgentId, display: idForOutput }],
+	valueParameter: 'msgTaskId',
+	valueField: 'msgTaskId',
+	parseValues: parseMsgTaskIds,
+	emptyProblem: 'msgTaskId is empty: give the task_id of the notification to recall',
+	display: idForOutput,
+};
+
+export async function recall(
 	this: IExecuteFunctions,
-	items: INodeExecutionData[],
+	requests: readonly KeyRequest[],
 	client: DingTalkClient,
 	settings: PoolSettings,
 ): Promise<INodeExecutionData[][]> {
-	const requests = collectKeyRequests(this, items, {
-		operation: OPERATION,
-		pool: [{ name: 'agentId', field: 'agentId', parse: parseAgentId, display: idForOutput }],
-		valueParameter: 'msgTaskId',
-		valueField: 'msgTaskId',
-		parseValues: parseMsgTaskIds,
-		emptyProblem: 'msgTaskId is empty: give the task_id of the notification to recall',
-		display: idForOutput,
-	});
-	// DingTalk recalls one notification per call.
+	// DingTalk recalls one notification per call; `errcode: 0` is its recall.
 	return await recallEach(this, client, requests, settings, {
-		callFor: ([agentId], taskId) => ({ host: 'oapi', path: RECALL_PATH, form: { agent_id: agentId, msg_task_id: taskId } }),
+		callFor: ([agentId], taskId) => ({ host: 'oapi', path: RECALL_PATH, form: { agent_id: agentId, msg_task_id: taskId }, resultFields: [] }),
 	});
 }

@@ -1,13 +1,12 @@
-import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
+import { keyVerdicts } from '../../../credentials/DingTalkAnswers';
 import { parseOpenConversationId, parseProcessQueryKeys, parseRobotCode } from '../helpers/inputs';
-import type { BatchLedger, RecallOutcome } from '../helpers/results';
-import { checkedNotRecalled, confirmedRecalled, outcomeOfFailedAnswer, outcomesOfBatchAnswer } from '../helpers/results';
-import type { DingTalkCall, DingTalkClient } from '../transport';
-import type { Answer } from '../transport/errors';
-import { isConversationCode, isKeyCode, isOverMaxCode } from '../transport/errors';
-import type { PoolParameter, PoolSettings } from './recall';
-import { collectKeyRequests, ConfigurationError, recallPooled } from './recall';
+import type { KeyLedger } from '../helpers/results';
+import { outcomeOfAnswer } from '../helpers/results';
+import type { Answer, DingTalkCall, DingTalkClient } from '../transport';
+import type { KeyParameters, KeyRequest, PoolParameter, PoolSettings } from './recall';
+import { ConfigurationError, recallPooled } from './recall';
 
 /** What sets one of DingTalk's robot recall APIs apart: its path, whether it works per chat, its read status. */
 export interface RobotRecallApi {
@@ -16,7 +15,7 @@ export interface RobotRecallApi {
 	/** Group and private-chat recalls name the chat: keys are pooled per robot and chat. */
 	inConversation: boolean;
 	/** DingTalk's read status of one message, where it has one: `sendStatus: RECALLED` confirms a recall. */
-	readStatus?: (robotCode: string, openConversationId: string, processQueryKey: string) => DingTalkCall;
+	readStatus?: (robotCode: string, openConversationId: string, processQueryKey: string) => Omit<DingTalkCall, 'resultFields'>;
 }
 
 /** The robot that sent what `operation` recalls (`what`: messages, DING messages); only that robot can recall it. */
@@ -81,100 +80,91 @@ interface RobotPool {
 	openConversationId: string;
 }
 
-function recallBody(api: RobotRecallApi, pool: RobotPool, keys: string[]): IDataObject {
-	return api.inConversation
+/** DingTalk's batch recall answer names the keys: `successResult` the recalled ones, `failedResult` the others. */
+const RECALL_RESULT_FIELDS = ['successResult', 'failedResult'];
+
+function recallCall(api: RobotRecallApi, pool: RobotPool, keys: string[]): DingTalkCall {
+	const json = api.inConversation
 		? { openConversationId: pool.openConversationId, robotCode: pool.robotCode, processQueryKeys: keys }
 		: { robotCode: pool.robotCode, processQueryKeys: keys };
+	return { host: 'api', path: api.recallPath, json, resultFields: RECALL_RESULT_FIELDS };
 }
 
-/** What a pool learned of DingTalk's whole-call refusals, shared by its batches. */
-interface PoolRefusals {
-	/** A refusal of the whole chat: no key of it can be recalled, so no batch of it is sent. */
-	chat?: RecallOutcome;
-	/** Codes no document lists that refused a single key: about the call, not a key; never split again. */
+/** One batch's work: its API, pool and ledger, and the codes no document lists that refused a single key of the pool. */
+interface BatchRun {
+	client: DingTalkClient;
+	api: RobotRecallApi;
+	pool: RobotPool;
+	ledger: KeyLedger;
+	/** About the call, not a key: the pool's batches take such a refusal without being split again. */
 	callCodes: Set<string>;
 }
 
-/** Whether to split a refused call so its other keys still go: `halves` for a documented key code, `once` for an unknown code. */
-function splitFor(answer: Answer, keys: string[], refusals: PoolRefusals): 'halves' | 'once' | 'no' {
-	if (answer.kind !== 'refused' || keys.length < 2 || isConversationCode(answer.code)) return 'no';
-	if (isKeyCode(answer.code) || isOverMaxCode(answer.code)) return 'halves';
-	return refusals.callCodes.has(answer.code) ? 'no' : 'once';
+/** Whether to split a refused call so its other keys still go: `halves` for a key or size code, `once` for an unknown code. */
+function splitFor(answer: Answer, keys: string[], run: BatchRun): 'halves' | 'once' | 'no' {
+	if (keys.length < 2 || answer.reach === 'unheard') return 'no';
+	if (answer.reach === 'key' || answer.reach === 'size') return 'halves';
+	return run.callCodes.has(answer.code) ? 'no' : 'once';
 }
 
 /**
- * One recall call for `keys`, its outcomes put in `ledger`. When DingTalk refuses the whole call because
- * of some of its keys (a documented key code), the batch is split in halves until the bad keys stand
- * alone, so every other key is still recalled. A code no document lists is more often about the call
- * than a key: the batch costs at most three calls (itself, its first key alone, the rest), and once such
- * a code refused a single key, the pool's other batches take it without being split. A refusal of the
- * whole chat is not split: no key of that chat can be recalled.
+ * One recall call for `keys`, its outcomes put in the ledger; returns the keys worth asking again (DingTalk
+ * failed on them for a moment, or its answer did not name them). Keys a per-key answer names are heard,
+ * whatever the HTTP status. When DingTalk refuses the whole call because of some of its keys (a documented
+ * key code), the batch is split in halves until the bad keys stand alone, so every other key is still
+ * recalled. A code no document lists is more often about the call than a key: the batch costs at most
+ * three calls (itself, its first key alone, the rest), and once such a code refused a single key, the
+ * pool's other batches take it without being split.
  */
-async function recallKeys(
-	client: DingTalkClient,
-	api: RobotRecallApi,
-	pool: RobotPool,
-	keys: string[],
-	ledger: BatchLedger,
-	refusals: PoolRefusals,
-	/** False for the calls that probe an unknown code: they are not split that way again. */
-	mayProbe = true,
-): Promise<void> {
-	const answer = await client.call({ host: 'api', path: api.recallPath, json: recallBody(api, pool, keys) });
-	ledger.heard(keys, answer);
+async function recallKeys(run: BatchRun, keys: string[], mayProbe = true): Promise<string[]> {
+	const { client, api, pool, ledger } = run;
+	const answer = await client.call(recallCall(api, pool, keys), { hear: (attempt) => ledger.hear(keys, attempt) });
 	if (answer.kind === 'configuration') throw new ConfigurationError(answer);
 
-	const perKey = answer.body ? outcomesOfBatchAnswer(keys, answer.body, answer.requestId) : undefined;
-	if (perKey && (answer.kind === 'ok' || answer.kind === 'refused')) {
-		for (const [key, outcome] of perKey) ledger.set(key, outcome);
-		return;
+	const verdicts = keyVerdicts(answer.body);
+	if (keys.some((key) => verdicts.has(key)) || answer.kind === 'ok') {
+		return ledger.heardPerKey(keys, verdicts, answer.requestId);
+	}
+	if (answer.kind !== 'refused') {
+		// Lost, failed, throttled after the repeats; no token; the stop.
+		for (const key of keys) ledger.set(key, outcomeOfAnswer(answer));
+		return [];
+	}
+	if (answer.reach === 'unheard') {
+		// Some of the keys were recalled, DingTalk did not say which.
+		ledger.notHeard(keys, outcomeOfAnswer(answer));
+		return [];
 	}
 
-	const split = splitFor(answer, keys, refusals);
+	const split = splitFor(answer, keys, run);
 	if (split === 'halves') {
 		const half = Math.ceil(keys.length / 2);
-		await recallKeys(client, api, pool, keys.slice(0, half), ledger, refusals);
-		await recallKeys(client, api, pool, keys.slice(half), ledger, refusals);
-		return;
+		return [...(await recallKeys(run, keys.slice(0, half))), ...(await recallKeys(run, keys.slice(half)))];
 	}
 	if (split === 'once' && mayProbe) {
 		const [first, ...rest] = keys;
-		await recallKeys(client, api, pool, [first], ledger, refusals, false);
+		const again = await recallKeys(run, [first], false);
 		const firstAlone = ledger.get(first);
 		if (firstAlone && !firstAlone.recalled && firstAlone.errorCode === answer.code) {
 			// The first key alone was refused the same way: so is the rest, with no more calls.
-			const outcome = outcomeOfFailedAnswer(answer);
-			for (const key of rest) ledger.set(key, outcome);
-			return;
+			for (const key of rest) ledger.set(key, outcomeOfAnswer(answer));
+			return again;
 		}
-		await recallKeys(client, api, pool, rest, ledger, refusals, false);
-		return;
+		return [...again, ...(await recallKeys(run, rest, false))];
 	}
-
-	if (answer.kind === 'refused' && keys.length === 1 && !isKeyCode(answer.code) && !isConversationCode(answer.code)) {
-		refusals.callCodes.add(answer.code);
-	}
-	const outcome =
-		answer.kind === 'ok' ? outcomeOfFailedAnswer({ ...answer, code: 'notReported' }) : outcomeOfFailedAnswer(answer);
-	for (const key of keys) ledger.set(key, outcome);
+	if (keys.length === 1 && !answer.reach) run.callCodes.add(answer.code);
+	for (const key of keys) ledger.set(key, outcomeOfAnswer(answer));
+	return [];
 }
 
-/** Keys on which DingTalk said it failed internally (`SYSTEM_ERROR` …) are repeated, within the Retries option. */
-async function recallWithRepeats(
-	client: DingTalkClient,
-	api: RobotRecallApi,
-	pool: RobotPool,
-	keys: string[],
-	ledger: BatchLedger,
-	refusals: PoolRefusals,
-): Promise<void> {
-	await recallKeys(client, api, pool, keys, ledger, refusals);
-	for (let attempt = 1; attempt <= client.maxRetries && !client.stopped; attempt++) {
-		const again = keys.filter((key) => ledger.get(key)?.passingFault);
-		if (!again.length) break;
+/** Keys DingTalk failed on for a moment, or left unnamed, are asked again within the Retries option. */
+async function recallWithRepeats(run: BatchRun, keys: string[]): Promise<void> {
+	const { client } = run;
+	let again = await recallKeys(run, keys);
+	for (let attempt = 1; attempt <= client.maxRetries && again.length && !client.stopped; attempt++) {
 		await client.waitBeforeRepeat(attempt);
 		if (client.stopped) break;
-		await recallKeys(client, api, pool, again, ledger, refusals);
+		again = await recallKeys(run, again);
 	}
 }
 
@@ -182,72 +172,59 @@ async function recallWithRepeats(
 const NOT_RECALLED_STATUSES = new Set(['SUCCESS', 'PROCESSING']);
 
 /**
- * Asks DingTalk's read status, once, for each key whose outcome is still unclear (a lost answer, no word
- * on the key, an unexplained reason): `RECALLED` moves it to Success. Any other answer settles it as not
- * recalled; none keeps it unclear. Keys just recalled or clearly refused are never asked.
+ * Asks DingTalk's read status, once, for each key whose outcome the status could settle (an answer about
+ * it was lost, or DingTalk refused it for a reason no document lists): `RECALLED` moves it to Success, a
+ * status DingTalk documents settles it as not recalled, anything else settles nothing. Keys just recalled
+ * or clearly refused are never asked.
  */
-async function confirmUnclear(
-	client: DingTalkClient,
-	api: RobotRecallApi,
-	pool: RobotPool,
-	keys: string[],
-	ledger: BatchLedger,
-): Promise<void> {
+async function confirmByReadStatus(run: BatchRun, keys: string[]): Promise<void> {
+	const { client, api, pool, ledger } = run;
 	if (!api.readStatus) return;
 	for (const key of keys) {
-		const outcome = ledger.get(key);
-		if (!outcome || outcome.recalled || !outcome.unclear || outcome.checked) continue;
+		if (!ledger.worthAsking(key)) continue;
 		if (client.stopped) return;
-		const answer = await client.call(
-			{ ...api.readStatus(pool.robotCode, pool.openConversationId, key), answerField: 'sendStatus' },
-			{ once: true },
-		);
-		if (answer.kind === 'cancelled') return;
+		const call = { ...api.readStatus(pool.robotCode, pool.openConversationId, key), resultFields: ['sendStatus'] };
+		const answer = await client.call(call, { once: true });
+		if (answer.kind === 'cancelled' || client.stopped) return;
 		const status = answer.kind === 'ok' ? String(answer.body?.sendStatus).toUpperCase() : '';
-		if (status === 'RECALLED') {
-			ledger.set(key, confirmedRecalled(answer.requestId));
-		} else {
-			// Only a status DingTalk documents says the message is still there; anything else settles nothing.
-			ledger.set(key, checkedNotRecalled(outcome, NOT_RECALLED_STATUSES.has(status)));
-		}
+		if (status === 'RECALLED') ledger.statusShows(key, 'recalled', answer.requestId);
+		else ledger.statusShows(key, NOT_RECALLED_STATUSES.has(status) ? 'notRecalled' : 'unavailable');
 	}
 }
 
+/** How a robot recall operation reads its items: keys pooled per robot (and chat). */
+export function robotKeyParameters(api: RobotRecallApi): KeyParameters {
+	return {
+		operation: api.operation,
+		pool: poolParameters(api),
+		valueParameter: 'processQueryKeys',
+		valueField: 'processQueryKey',
+		parseValues: parseProcessQueryKeys,
+		emptyProblem: 'processQueryKeys is empty: give at least one processQueryKey',
+		display: (value) => value,
+	};
+}
+
 /**
- * The `execute` of a robot recall operation, the same machinery for every robot API: pools every input
- * item's keys per robot (and chat) and recalls them 20 per call.
+ * The recall of a robot recall operation, the same machinery for every robot API: every input item's keys,
+ * pooled per robot (and chat), recalled 20 per call.
  */
 export function robotRecallOperation(api: RobotRecallApi) {
-	return async function execute(
+	return async function recall(
 		this: IExecuteFunctions,
-		items: INodeExecutionData[],
+		requests: readonly KeyRequest[],
 		client: DingTalkClient,
 		settings: PoolSettings,
 	): Promise<INodeExecutionData[][]> {
-		const requests = collectKeyRequests(this, items, {
-			operation: api.operation,
-			pool: poolParameters(api),
-			valueParameter: 'processQueryKeys',
-			valueField: 'processQueryKey',
-			parseValues: parseProcessQueryKeys,
-			emptyProblem: 'processQueryKeys is empty: give at least one processQueryKey',
-			display: (value) => value,
-		});
-		const refusalsByPool = new Map<string, PoolRefusals>();
+		const callCodesByPool = new Map<string, Set<string>>();
 		return await recallPooled(this, requests, settings, async ([robotCode, openConversationId = ''], keys, ledger) => {
 			const pool = { robotCode, openConversationId };
 			const poolName = JSON.stringify(pool);
-			let refusals = refusalsByPool.get(poolName);
-			if (!refusals) refusalsByPool.set(poolName, (refusals = { callCodes: new Set() }));
-			const chatRefusal = refusals.chat;
-			if (chatRefusal) {
-				for (const key of keys) ledger.set(key, chatRefusal);
-				return;
-			}
-
-			await recallWithRepeats(client, api, pool, keys, ledger, refusals);
-			refusals.chat ??= keys.map((key) => ledger.get(key)).find((outcome) => isConversationCode(outcome?.errorCode ?? ''));
-			if (settings.checkUnclear) await confirmUnclear(client, api, pool, keys, ledger);
+			let callCodes = callCodesByPool.get(poolName);
+			if (!callCodes) callCodesByPool.set(poolName, (callCodes = new Set()));
+			const run: BatchRun = { client, api, pool, ledger, callCodes };
+			await recallWithRepeats(run, keys);
+			if (settings.checkUnclear) await confirmByReadStatus(run, keys);
 		});
 	};
 }

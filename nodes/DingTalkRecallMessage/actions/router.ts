@@ -1,13 +1,17 @@
-import type { IExecuteFunctions, INode, INodeExecutionData, JsonObject } from 'n8n-workflow';
+import type { ICredentialDataDecryptedObject, IExecuteFunctions, INode, INodeExecutionData, JsonObject } from 'n8n-workflow';
 import { NodeApiError } from 'n8n-workflow';
 
-import { toToolOutput } from '../helpers/results';
+import { dingTalkBaseUrls } from '../../../credentials/DingTalkHosts';
+import { notRecalled, toToolOutput } from '../helpers/results';
+import { TEXTS } from '../texts';
 import { CREDENTIAL_TYPE, DingTalkClient } from '../transport';
 import * as recallRobotDingMessages from './recallRobotDingMessages.operation';
 import * as recallRobotGroupMessages from './recallRobotGroupMessages.operation';
 import * as recallRobotOneOnOneMessages from './recallRobotOneOnOneMessages.operation';
 import * as recallRobotPrivateChatMessages from './recallRobotPrivateChatMessages.operation';
 import * as recallWorkNotification from './recallWorkNotification.operation';
+import type { KeyParameters, KeyRequest, PoolSettings } from './recall';
+import { allFailed, collectKeyRequests } from './recall';
 
 /** The defaults of the node's Options, as its description shows them. */
 const DEFAULT_OPTIONS = {
@@ -19,13 +23,25 @@ const DEFAULT_OPTIONS = {
 	checkUnclear: true,
 };
 
-const operations = {
-	[recallRobotOneOnOneMessages.OPERATION]: recallRobotOneOnOneMessages.execute,
-	[recallRobotGroupMessages.OPERATION]: recallRobotGroupMessages.execute,
-	[recallRobotPrivateChatMessages.OPERATION]: recallRobotPrivateChatMessages.execute,
-	[recallWorkNotification.OPERATION]: recallWorkNotification.execute,
-	[recallRobotDingMessages.OPERATION]: recallRobotDingMessages.execute,
-};
+/** The longest wait between repeats, whatever Retry Delay says. */
+const MAX_RETRY_DELAY_MS = 8000;
+
+/** An operation: how it reads the items' keys, and how it recalls them. */
+interface Operation {
+	keyParameters: KeyParameters;
+	recall: (
+		this: IExecuteFunctions,
+		requests: readonly KeyRequest[],
+		client: DingTalkClient,
+		settings: PoolSettings,
+	) => Promise<INodeExecutionData[][]>;
+}
+
+const operations = new Map<string, Operation>(
+	[recallRobotOneOnOneMessages, recallRobotGroupMessages, recallRobotPrivateChatMessages, recallWorkNotification, recallRobotDingMessages].map(
+		(operation) => [operation.OPERATION, operation],
+	),
+);
 
 /**
  * An agent's tool is the node's `…Tool` type, which n8n derives from a `usableAsTool` node. The type
@@ -42,28 +58,71 @@ function clamp(value: unknown, fallback: number, min: number, max: number): numb
 	return Number.isFinite(number) ? Math.min(max, Math.max(min, Math.floor(number))) : fallback;
 }
 
-export async function router(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-	const items = this.getInputData();
-	const operation = this.getNodeParameter('operation', 0) as keyof typeof operations;
-	const options = this.getNodeParameter('options', 0, {}) as Partial<typeof DEFAULT_OPTIONS>;
+/** Something before the first call is set up wrongly: the node's own code, the problem and its fix. */
+interface SetupProblem {
+	code: string;
+	problem: string;
+	fix: string;
+}
 
-	const client = new DingTalkClient(this, await this.getCredentials(CREDENTIAL_TYPE), {
+/** What `read` gives, or the problem it threw, in the words `problem` gives it. */
+async function readOr<T>(read: () => T | Promise<T>, failure: (message: string) => SetupProblem): Promise<T | SetupProblem> {
+	try {
+		return await read();
+	} catch (error) {
+		return failure((error as Error).message);
+	}
+}
+
+function isProblem(value: unknown): value is SetupProblem {
+	return value !== null && typeof value === 'object' && 'problem' in value && 'fix' in value;
+}
+
+/** The node's options, the credential and the client, read before any call, or what is set up wrongly. */
+async function setUp(context: IExecuteFunctions): Promise<{ client: DingTalkClient; settings: PoolSettings } | SetupProblem> {
+	const options = await readOr(
+		() => context.getNodeParameter('options', 0, {}) as Partial<typeof DEFAULT_OPTIONS>,
+		(message) => ({ code: 'invalidOptions', problem: TEXTS.invalidOptions(message), fix: TEXTS.invalidOptionsFix }),
+	);
+	if (isProblem(options)) return options;
+	const credentials = await readOr<ICredentialDataDecryptedObject>(
+		async () => await context.getCredentials(CREDENTIAL_TYPE),
+		(message) => ({ code: 'credentialUnavailable', problem: TEXTS.credentialUnreadable(message), fix: TEXTS.credentialUnreadableFix }),
+	);
+	if (isProblem(credentials)) return credentials;
+	for (const url of Object.values(dingTalkBaseUrls(credentials))) {
+		if (!url) return { code: 'missingBaseUrl', problem: TEXTS.missingBaseUrl, fix: TEXTS.missingBaseUrlFix };
+		if (!/^https?:\/\/[^/\s]+/i.test(url)) return { code: 'invalidBaseUrl', problem: TEXTS.invalidBaseUrl(url), fix: TEXTS.missingBaseUrlFix };
+	}
+	const client = new DingTalkClient(context, credentials, {
 		timeoutMs: clamp(options.timeout, DEFAULT_OPTIONS.timeout, 1, 600_000),
 		maxRetries: clamp(options.maxRetries, DEFAULT_OPTIONS.maxRetries, 0, 10),
 		maxThrottleRetries: 8,
-		retryDelayMs: clamp(options.retryDelay, DEFAULT_OPTIONS.retryDelay, 0, 60_000),
+		retryDelayMs: clamp(options.retryDelay, DEFAULT_OPTIONS.retryDelay, 0, MAX_RETRY_DELAY_MS),
 	});
-	if (!client.baseUrls.api || !client.baseUrls.oapi) {
-		throw new NodeApiError(this.getNode(), { code: 'missingBaseUrl' } as JsonObject, {
-			message: 'The DingTalk API credential has no base URL',
-			description: 'The credential uses the Custom environment: fill in both API Base URL and OAPI Base URL.',
-		});
-	}
 	const settings = {
 		batchSize: clamp(options.batchSize, DEFAULT_OPTIONS.batchSize, 1, 20),
 		concurrency: clamp(options.concurrency, DEFAULT_OPTIONS.concurrency, 1, 20),
 		checkUnclear: options.checkUnclear ?? DEFAULT_OPTIONS.checkUnclear,
 	};
-	const outputs = await operations[operation].call(this, items, client, settings);
+	return { client, settings };
+}
+
+export async function router(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+	const operation = operations.get(this.getNodeParameter('operation', 0) as string) ?? recallRobotOneOnOneMessages;
+	const requests = collectKeyRequests(this, this.getInputData(), operation.keyParameters);
+	const setup = await setUp(this);
+	let outputs: INodeExecutionData[][];
+	if (!isProblem(setup)) {
+		outputs = await operation.recall.call(this, requests, setup.client, setup.settings);
+	} else if (this.continueOnFail()) {
+		// Nothing was sent: every key goes to Failed with the problem, none passes through to Success.
+		outputs = allFailed(requests, notRecalled(setup.code, `${setup.problem} ${setup.fix}`));
+	} else {
+		throw new NodeApiError(this.getNode(), { code: setup.code, message: setup.problem } as JsonObject, {
+			message: setup.problem,
+			description: `${setup.fix} (code: ${setup.code})`,
+		});
+	}
 	return runsAsTool(this.getNode()) ? toToolOutput(outputs) : outputs;
 }

@@ -1,10 +1,9 @@
 import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
 
+import type { Answer, KeyVerdict } from '../../../credentials/DingTalkAnswers';
 import { explainCode, STATUS_NOTES, TEXTS } from '../texts';
-import type { Answer } from '../transport/errors';
-import { isInternalFailure, isKeyCode } from '../transport/errors';
 
-/** What happened to one key (or one work notification). */
+/** What happened to one key (or one work notification), as DingTalk or the node told it. */
 export interface RecallOutcome {
 	recalled: boolean;
 	/** The recall was confirmed by DingTalk's read status (an earlier run, or a call whose answer was lost). */
@@ -12,135 +11,159 @@ export interface RecallOutcome {
 	errorCode?: string;
 	errorMessage?: string;
 	requestId?: string;
-	/**
-	 * Not shown recalled, but DingTalk may have recalled it (an answer was lost, or said nothing about the
-	 * key) and nothing settled it: worth asking its read status; shown as `mayBeRecalled: true`.
-	 */
-	unclear?: boolean;
-	/** DingTalk's read status was asked (its answer, or that it failed, is in the message). Not an output field. */
-	checked?: boolean;
-	/** DingTalk said it failed internally on this key: worth a repeat. Not an output field. */
-	passingFault?: boolean;
+	/** DingTalk refused it for a reason no document lists: its read status may show it recalled before. Not an output field. */
+	askStatus?: boolean;
+	/** DingTalk may have recalled it though nothing confirmed it: an answer about it was lost and nothing settled it since. */
+	mayBeRecalled?: boolean;
 }
 
 export function recalled(requestId?: string): RecallOutcome {
 	return { recalled: true, requestId };
 }
 
-/**
- * An unclear outcome after DingTalk's read status was asked: still not shown recalled. A status that
- * answers settles it (not recalled); a status query that failed leaves it unclear.
- */
-export function checkedNotRecalled(outcome: RecallOutcome, statusAnswered: boolean): RecallOutcome {
-	const note = statusAnswered ? STATUS_NOTES.notRecalled : STATUS_NOTES.unavailable;
-	return { ...outcome, errorMessage: `${outcome.errorMessage} ${note}`, unclear: !statusAnswered, checked: true };
-}
-
-/** DingTalk's read status shows the message recalled. */
-export function confirmedRecalled(requestId?: string): RecallOutcome {
-	return { recalled: true, alreadyRecalled: true, requestId };
-}
-
-/** Answers after which nobody can tell whether DingTalk recalled the message. */
-const UNCLEAR_CODES = new Set(['notReported', 'notRevoke.all.messages']);
-
 export function notRecalled(errorCode: string, errorMessage: string, requestId?: string): RecallOutcome {
 	return { recalled: false, errorCode: errorCode || 'unknown', errorMessage, requestId };
 }
 
-/** A final answer that is not a success, as the outcome of every key the call carried. */
-export function outcomeOfFailedAnswer(answer: Answer): RecallOutcome {
-	let outcome: RecallOutcome;
-	if (answer.kind === 'throttled') {
-		outcome = notRecalled(answer.code, TEXTS.throttled, answer.requestId);
-	} else if (answer.kind === 'cancelled') {
-		outcome = notRecalled(answer.code, TEXTS.cancelled, answer.requestId);
-	} else if (answer.notSent) {
-		// The token could not be had: the call never went, and the answer's own words say why.
-		outcome = notRecalled(answer.code, answer.message, answer.requestId);
-	} else {
-		outcome = notRecalled(answer.code, explainCode(answer.code, TEXTS.notRecalled(answer.message || answer.code)), answer.requestId);
-	}
-	if (answer.lost || UNCLEAR_CODES.has(answer.code)) outcome.unclear = true;
-	return outcome;
+/** DingTalk answered, but its answer did not name the key. */
+function notReported(requestId?: string): RecallOutcome {
+	return notRecalled('notReported', explainCode('notReported', ''), requestId);
 }
 
+/** What a configuration error tells the user: DingTalk's words, then what to do, each once. */
+export function configurationMessage(answer: Answer): string {
+	// A token failure's message already says what to check.
+	if (!answer.text) return answer.message;
+	return `${TEXTS.refusedCall(answer.code, answer.message)}. ${answer.text}`;
+}
+
+/** A final answer that is not a success, as the outcome of every key the call carried. */
+export function outcomeOfAnswer(answer: Answer): RecallOutcome {
+	const { code, requestId } = answer;
+	switch (answer.kind) {
+		case 'throttled':
+			return notRecalled(code, explainCode(code, TEXTS.throttled), requestId);
+		case 'tokenUnavailable':
+			return notRecalled(code, answer.message, requestId);
+		case 'configuration':
+			return notRecalled(code, configurationMessage(answer), requestId);
+		case 'ok':
+			return notReported(requestId);
+		default:
+			return notRecalled(code, explainCode(code, TEXTS.notRecalled(code, answer.message)), requestId);
+	}
+}
+
+/** One key's verdict in a per-key answer, when it was not recalled. */
+export function outcomeOfVerdict(verdict: Exclude<KeyVerdict, { recalled: true }>, requestId?: string): RecallOutcome {
+	return {
+		...notRecalled(verdict.reason, explainCode(verdict.reason, TEXTS.failedReason(verdict.reason)), requestId),
+		askStatus: !verdict.documented,
+	};
+}
+
+/** What DingTalk's read status said of a key: `recalled`, still there (`notRecalled`), or nothing to go by (`unavailable`). */
+export type StatusReading = 'recalled' | 'notRecalled' | 'unavailable';
+
 /**
- * The outcomes a batch gathered so far, and the keys DingTalk may have recalled without saying so: a call
- * whose answer was lost or said nothing clear about them may have recalled them, whatever later calls
- * said (a repeat of a recalled message is refused) or if none came (a stop, a setup error). It outlives
- * a setup error or a stop in the middle of the batch, so nothing it learned is lost.
+ * The outcomes of one pool's keys, and what is still open about them. A key is *unheard* when an answer
+ * about it was lost (a timeout, a dropped connection, a body that is not DingTalk's, a per-key answer that
+ * does not name it): DingTalk may have recalled it. Only a recall or a read status settles that; a later
+ * refusal does not (a repeat of a recalled message is refused). The ledger outlives a setup error or a
+ * stop in the middle of a batch, so nothing it learned is lost.
  */
-export class BatchLedger {
+export class KeyLedger {
 	private readonly outcomes = new Map<string, RecallOutcome>();
 
-	private readonly mayBeGone = new Set<string>();
+	private readonly unheard = new Set<string>();
 
+	private readonly statusReadings = new Map<string, StatusReading>();
+
+	/** The key's outcome as DingTalk last told it; a recall DingTalk confirmed stays, whatever comes after. */
 	set(key: string, outcome: RecallOutcome): void {
+		if (this.outcomes.get(key)?.recalled) return;
 		this.outcomes.set(key, outcome);
-		if (outcome.unclear) this.mayBeGone.add(key);
+		if (outcome.recalled) this.unheard.delete(key);
 	}
 
-	/** DingTalk answered a call that carried `keys`: if the answer was lost or left them open, DingTalk may have recalled them. */
-	heard(keys: Iterable<string>, answer: Answer): void {
-		if (!answer.lost && !UNCLEAR_CODES.has(answer.code)) return;
-		for (const key of keys) this.mayBeGone.add(key);
+	/** No answer about these keys was heard: DingTalk may have recalled them. */
+	notHeard(keys: Iterable<string>, outcome?: RecallOutcome): void {
+		for (const key of keys) {
+			if (this.outcomes.get(key)?.recalled) continue;
+			this.unheard.add(key);
+			if (outcome) this.set(key, outcome);
+		}
 	}
 
-	/** The key's outcome, `fallback` if it has none yet; unclear if not recalled after a lost answer that nothing settled. */
+	/** Every attempt of a call that carried `keys`: a lost answer leaves them unheard. */
+	hear(keys: Iterable<string>, answer: Answer): void {
+		if (answer.kind === 'lost') this.notHeard(keys);
+	}
+
+	/** DingTalk answered for these keys with a per-key answer; returns the keys it did not name, and those it failed on for a moment. */
+	heardPerKey(keys: readonly string[], verdicts: ReadonlyMap<string, KeyVerdict>, requestId?: string): string[] {
+		const again: string[] = [];
+		for (const key of keys) {
+			const verdict = verdicts.get(key);
+			if (!verdict) {
+				this.notHeard([key], notReported(requestId));
+				again.push(key);
+			} else if (verdict.recalled) {
+				this.set(key, recalled(requestId));
+			} else {
+				this.set(key, outcomeOfVerdict(verdict, requestId));
+				if (verdict.kind === 'failed') again.push(key);
+			}
+		}
+		return again;
+	}
+
+	/** What DingTalk's read status said of the key. */
+	statusShows(key: string, reading: StatusReading, requestId?: string): void {
+		this.statusReadings.set(key, reading);
+		if (reading === 'recalled') this.set(key, { recalled: true, alreadyRecalled: true, requestId });
+		if (reading === 'notRecalled') this.unheard.delete(key);
+	}
+
+	/** Not recalled, its read status not yet asked, and something the status could settle: an unheard answer, an unexplained refusal. */
+	worthAsking(key: string): boolean {
+		const outcome = this.outcomes.get(key);
+		if (!outcome || outcome.recalled || this.statusReadings.has(key)) return false;
+		return this.unheard.has(key) || outcome.askStatus === true;
+	}
+
+	/** The key's outcome as the user sees it (`fallback` if none was told), its message saying what is open. */
 	get(key: string, fallback?: RecallOutcome): RecallOutcome | undefined {
 		const outcome = this.outcomes.get(key) ?? fallback;
-		if (!outcome || outcome.recalled || outcome.unclear || outcome.checked || !this.mayBeGone.has(key)) return outcome;
-		return { ...outcome, unclear: true };
+		if (!outcome || outcome.recalled) return outcome;
+		const unheard = this.unheard.has(key);
+		const reading = this.statusReadings.get(key);
+		let note: string | undefined;
+		if (reading === 'notRecalled') note = STATUS_NOTES.notRecalled;
+		else if (unheard) note = reading === 'unavailable' ? STATUS_NOTES.unavailable : STATUS_NOTES.unchecked;
+		const shown = { ...outcome };
+		delete shown.askStatus;
+		return {
+			...shown,
+			errorMessage: note ? `${outcome.errorMessage} ${note}` : outcome.errorMessage,
+			...(unheard ? { mayBeRecalled: true } : {}),
+		};
 	}
 
+	/** Keys this run's calls recalled, as DingTalk's answers said. */
 	recalledKeys(): string[] {
-		return [...this.outcomes].filter(([, outcome]) => outcome.recalled).map(([key]) => key);
+		return [...this.outcomes].filter(([, outcome]) => outcome.recalled && !outcome.alreadyRecalled).map(([key]) => key);
+	}
+
+	/** Keys DingTalk's read status showed recalled. */
+	confirmedKeys(): string[] {
+		return [...this.outcomes].filter(([, outcome]) => outcome.alreadyRecalled).map(([key]) => key);
 	}
 
 	/** Keys DingTalk may have recalled although nothing confirmed it. */
 	maybeRecalledKeys(): string[] {
-		return [...this.mayBeGone].filter((key) => this.get(key, { recalled: false, unclear: true })?.unclear);
+		return [...this.unheard];
 	}
-}
-
-/** One key's `failedResult` reason: a documented key code is final; DingTalk's internal failure is repeated; any other reason is unclear. */
-export function outcomeOfFailedReason(reason: string, requestId?: string): RecallOutcome {
-	const outcome = notRecalled(reason, explainCode(reason, TEXTS.failedReason(reason)), requestId);
-	if (isKeyCode(reason)) return outcome;
-	outcome.unclear = true;
-	if (isInternalFailure(reason)) outcome.passingFault = true;
-	return outcome;
-}
-
-/**
- * Reads a batch recall answer: `successResult` lists the recalled keys, `failedResult` maps the others
- * to DingTalk's reason. Returns nothing when the body carries neither (not a per-key answer).
- */
-export function outcomesOfBatchAnswer(
-	keys: readonly string[],
-	body: Record<string, unknown> | undefined,
-	requestId?: string,
-): Map<string, RecallOutcome> | undefined {
-	const successResult = body?.successResult;
-	const failedResult = body?.failedResult;
-	const hasSuccess = Array.isArray(successResult);
-	const hasFailed = failedResult !== null && typeof failedResult === 'object' && !Array.isArray(failedResult);
-	if (!hasSuccess && !hasFailed) return undefined;
-
-	const succeeded = new Set(hasSuccess ? (successResult as unknown[]).map(String) : []);
-	const failed = (hasFailed ? failedResult : {}) as Record<string, unknown>;
-	const outcomes = new Map<string, RecallOutcome>();
-	for (const key of keys) {
-		if (succeeded.has(key)) {
-			outcomes.set(key, recalled(requestId));
-		} else if (Object.prototype.hasOwnProperty.call(failed, key)) {
-			outcomes.set(key, outcomeOfFailedReason(String(failed[key] ?? '').trim() || 'failed', requestId));
-		} else {
-			outcomes.set(key, { ...notRecalled('notReported', explainCode('notReported', ''), requestId), unclear: true });
-		}
-	}
-	return outcomes;
 }
 
 /** One output item: the key's identifying fields, its outcome, and the input item it came from. */
@@ -149,10 +172,8 @@ export function outputItem(fields: IDataObject, outcome: RecallOutcome, itemInde
 	if (outcome.alreadyRecalled) json.alreadyRecalled = true;
 	if (!outcome.recalled) {
 		json.errorCode = outcome.errorCode;
-		// Never checked (no read status for this kind of message, or the option is off): say it may be gone.
-		json.errorMessage =
-			outcome.unclear && !outcome.checked ? `${outcome.errorMessage} ${STATUS_NOTES.unchecked}` : outcome.errorMessage;
-		if (outcome.unclear) json.mayBeRecalled = true;
+		json.errorMessage = outcome.errorMessage;
+		if (outcome.mayBeRecalled) json.mayBeRecalled = true;
 	}
 	if (outcome.requestId) json.requestId = outcome.requestId;
 	return { json, pairedItem: { item: itemIndex } };

@@ -1,10 +1,10 @@
 import type { ICredentialDataDecryptedObject, IExecuteFunctions, IHttpRequestOptions, IN8nHttpFullResponse } from 'n8n-workflow';
 
+import type { Answer } from '../../../credentials/DingTalkAnswers';
+import { classifyAnswer, classifyRequestFailure } from '../../../credentials/DingTalkAnswers';
 import type { DingTalkBaseUrls } from '../../../credentials/DingTalkHosts';
 import { untilStopped } from '../../../credentials/DingTalkClock';
 import { tokenFailureIn } from '../../../credentials/DingTalkTokenRenewal';
-import type { Answer } from './errors';
-import { classifyApiAnswer, classifyOapiAnswer, classifyRequestFailure, withAnswerField } from './errors';
 
 export const CREDENTIAL_TYPE = 'dingTalkApi';
 
@@ -27,17 +27,19 @@ export interface DingTalkCall {
 	json?: Record<string, unknown>;
 	/** A form-urlencoded body (`oapi` host), as DingTalk's own example sends it. */
 	form?: Record<string, string>;
-	/** The field a 2xx answer of this API always carries (`openDingId`, `sendStatus`): without it, the body is not DingTalk's answer. */
-	answerField?: string;
+	/** The fields DingTalk's answer of this API carries (`successResult`, `sendStatus`, `openDingId` …); none on the oapi host. */
+	resultFields: readonly string[];
 }
 
 export function callUrl(baseUrls: DingTalkBaseUrls, call: DingTalkCall): string {
 	return `${baseUrls[call.host]}${call.path}`;
 }
 
-/** The answer when the execution was stopped: `lost` where the call was on its way to DingTalk. */
-export function cancelledAnswer(lost: boolean): Answer {
-	return { kind: 'cancelled', code: 'cancelled', message: 'The execution was stopped.', lost, notSent: !lost };
+/** The execution was stopped: before the call went (nothing happened), or on its way (its answer is lost). */
+export function stoppedAnswer(onItsWay: boolean): Answer {
+	return onItsWay
+		? { kind: 'lost', code: 'cancelled', message: 'the execution was stopped while the call was on its way' }
+		: { kind: 'cancelled', code: 'cancelled', message: 'the execution was stopped before the call went' };
 }
 
 /**
@@ -69,7 +71,7 @@ export async function sendOnce(
 	}
 
 	const signal = context.getExecutionCancelSignal?.();
-	if (signal?.aborted) return cancelledAnswer(false);
+	if (signal?.aborted) return stoppedAnswer(false);
 	// With no token, n8n first asks DingTalk's token API for one: until it has it, the call has not gone.
 	const stillGettingToken = () => !credential.data.accessToken;
 
@@ -81,23 +83,19 @@ export async function sendOnce(
 		);
 	// n8n aborts the call itself when the execution stops, but not a token request: that one is not waited for.
 	const outcome = await untilStopped(sent, signal);
-	if (outcome === 'stopped') return cancelledAnswer(!stillGettingToken());
+	if (outcome === 'stopped') return stoppedAnswer(!stillGettingToken());
 
 	if ('response' in outcome) {
 		const { statusCode, body } = outcome.response;
-		const answer = (call.host === 'api' ? classifyApiAnswer : classifyOapiAnswer)(statusCode, body);
-		return call.answerField ? withAnswerField(answer, call.answerField, statusCode) : answer;
+		return classifyAnswer({ host: call.host, resultFields: call.resultFields }, statusCode, body);
 	}
 	const tokenFailure = tokenFailureIn(outcome.error);
-	if (signal?.aborted) return cancelledAnswer(!tokenFailure && !stillGettingToken());
+	if (signal?.aborted) return stoppedAnswer(!tokenFailure && !stillGettingToken());
 	if (!tokenFailure) return classifyRequestFailure(outcome.error);
-	const kind = tokenFailure.dingTalkTokenFailure === 'refused' ? 'configuration' : 'transient';
 	return {
-		kind,
-		code: kind === 'configuration' ? 'accessTokenUnavailable' : tokenFailure.code,
+		kind: 'tokenUnavailable',
+		code: tokenFailure.code,
 		message: tokenFailure.message,
-		notSent: true,
-		// Unreachable, for a moment or for good: only the repeats tell.
-		unreachable: tokenFailure.dingTalkTokenFailure === 'unreachable',
+		tokenFailure: tokenFailure.dingTalkTokenFailure,
 	};
 }

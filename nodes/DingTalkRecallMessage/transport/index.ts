@@ -3,14 +3,15 @@ import type { ICredentialDataDecryptedObject, IExecuteFunctions } from 'n8n-work
 import type { DingTalkBaseUrls } from '../../../credentials/DingTalkHosts';
 import { dingTalkBaseUrls } from '../../../credentials/DingTalkHosts';
 import { currentClock } from '../../../credentials/DingTalkClock';
-import type { Answer } from './errors';
+import type { Answer } from '../../../credentials/DingTalkAnswers';
 import type { DingTalkCall, StoredCredential } from './http';
-import { callUrl, cancelledAnswer, sendOnce } from './http';
+import { callUrl, sendOnce, stoppedAnswer } from './http';
 import { appIdentity, sharedPacer } from './pacer';
 import type { RetrySettings } from './retryPolicy';
 import { RetryPolicy } from './retryPolicy';
 import { TokenSession } from './tokenSession';
 
+export type { Answer } from '../../../credentials/DingTalkAnswers';
 export type { DingTalkCall } from './http';
 export { CREDENTIAL_TYPE } from './http';
 
@@ -52,11 +53,16 @@ export class DingTalkClient {
 
 	/**
 	 * Sends a call until its answer is final: ok, refused, a configuration error, the stop, or a fault that
-	 * outlasted the retries. With `once`, the call is sent once (a rejected token is still renewed): for
+	 * outlasted the retries. `hear` gets every attempt's answer, the lost ones too: DingTalk may have done
+	 * what a lost attempt asked. With `once`, the call is sent once (a rejected token is still renewed): for
 	 * questions such as a read status, whose answer only confirms what a recall call may have done.
 	 */
-	async call(call: DingTalkCall, { once = false } = {}): Promise<Answer> {
-		const send = async () => await this.session.send(async (credential) => await this.sendPaced(call, credential));
+	async call(call: DingTalkCall, { once = false, hear }: { once?: boolean; hear?: (answer: Answer) => void } = {}): Promise<Answer> {
+		const send = async () => {
+			const answer = await this.session.send(async (credential) => await this.sendPaced(call, credential));
+			hear?.(answer);
+			return answer;
+		};
 		return once ? await send() : await this.retry.run(send);
 	}
 
@@ -79,11 +85,11 @@ export class DingTalkClient {
 	private async sendPaced(call: DingTalkCall, credential: StoredCredential): Promise<Answer> {
 		const pacer = sharedPacer(this.appIdentity, callUrl(this.baseUrls, call));
 		const ticket = await pacer.acquire(this.signal);
-		if (ticket === undefined) return cancelledAnswer(false);
+		if (ticket === undefined) return stoppedAnswer(false);
 		const answer = await sendOnce(this.context, this.baseUrls, call, credential, this.settings.timeoutMs);
-		// What DingTalk never saw teaches the pacer nothing; what the stop cut short on its way still takes its room.
-		if (answer.notSent) pacer.abandon(ticket);
-		else if (answer.kind === 'cancelled') pacer.cutShort(ticket);
+		// What DingTalk never saw teaches the pacer nothing; a call whose answer was lost still takes its room.
+		if (answer.kind === 'tokenUnavailable' || answer.kind === 'cancelled') pacer.abandon(ticket);
+		else if (answer.kind === 'lost') pacer.cutShort(ticket);
 		else if (answer.kind === 'throttled') pacer.throttled(ticket);
 		else pacer.admitted(ticket);
 		return answer;

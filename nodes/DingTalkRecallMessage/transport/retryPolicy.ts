@@ -1,7 +1,7 @@
 import type { Clock } from '../../../credentials/DingTalkClock';
 import { waitUnlessStopped } from '../../../credentials/DingTalkClock';
-import type { Answer } from './errors';
-import { isPerSecondLimit } from './errors';
+import type { Answer } from '../../../credentials/DingTalkAnswers';
+import { isPerSecondLimit } from '../../../credentials/DingTalkAnswers';
 
 export interface RetrySettings {
 	/** Repeats after a passing fault (5xx, timeout, dropped connection, a body that is not JSON). */
@@ -43,20 +43,13 @@ export class RetryPolicy {
 		await waitUnlessStopped(this.clock, backoffMs(attempt, this.settings.retryDelayMs), this.signal);
 	}
 
-	/**
-	 * Sends until the answer is final: ok, refused, a configuration error, the stop, or a fault that
-	 * outlasted the repeats. A final answer says `lost` if any attempt's answer was lost: DingTalk may
-	 * have done what that attempt asked.
-	 */
+	/** Sends until the answer is final: ok, refused, a configuration error, the stop, or a fault that outlasted the repeats. */
 	async run(send: () => Promise<Answer>): Promise<Answer> {
 		let faults = 0;
 		let throttles = 0;
-		let lost = false;
 		for (;;) {
 			const answer = await send();
-			lost ||= answer.lost === true;
-			const final = { ...answer, lost };
-			if (answer.kind === 'cancelled' || answer.notSent || this.stopped) return final;
+			if (this.stopped) return answer;
 			if (answer.kind === 'throttled' && throttles < this.settings.maxThrottleRetries) {
 				throttles++;
 				// Over the per-second limit once: the pacer has learned the rate and holds the repeat until
@@ -67,12 +60,12 @@ export class RetryPolicy {
 				}
 				continue;
 			}
-			if (answer.kind === 'transient' && faults < this.settings.maxRetries) {
+			if ((answer.kind === 'failed' || answer.kind === 'lost') && faults < this.settings.maxRetries) {
 				faults++;
 				await this.waitBeforeRepeat(faults);
 				continue;
 			}
-			return final;
+			return answer;
 		}
 	}
 }

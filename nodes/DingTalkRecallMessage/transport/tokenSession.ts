@@ -3,9 +3,9 @@ import type { ICredentialDataDecryptedObject, IExecuteFunctions } from 'n8n-work
 import { tokenDue } from '../../../credentials/DingTalkTokenRenewal';
 import { TEXTS } from '../texts';
 import type { Clock } from '../../../credentials/DingTalkClock';
-import type { Answer } from './errors';
+import type { Answer } from '../../../credentials/DingTalkAnswers';
 import type { StoredCredential } from './http';
-import { cancelledAnswer, CREDENTIAL_TYPE } from './http';
+import { CREDENTIAL_TYPE, stoppedAnswer } from './http';
 import type { RetryPolicy } from './retryPolicy';
 
 /** After a renewal ahead of expiry failed for a moment, the next try waits this long (the token lasts minutes more). */
@@ -73,7 +73,7 @@ export class TokenSession {
 	private async sendWithToken(sendWith: SendWith): Promise<Answer> {
 		let rejected = false;
 		for (;;) {
-			if (this.retry.stopped) return cancelledAnswer(false);
+			if (this.retry.stopped) return stoppedAnswer(false);
 			if (this.renewal) {
 				const failure = await this.renewal;
 				if (failure) return failure;
@@ -99,7 +99,7 @@ export class TokenSession {
 			return {
 				...answer,
 				kind: 'configuration',
-				code: 'accessTokenUnavailable',
+				scope: 'app',
 				message: TEXTS.freshTokenRejected(answer.code, answer.message),
 			};
 		}
@@ -143,37 +143,41 @@ export class TokenSession {
 					settle();
 					return answer;
 				}
-				if (answer.kind === 'transient' && answer.notSent && ahead) {
+				const passing = answer.kind === 'tokenUnavailable' && answer.tokenFailure !== 'refused';
+				if (passing && ahead) {
 					this.renewAgainAt = this.clock.now() + RENEW_AGAIN_AFTER_MS;
 					settle();
 					return await sendWith(this.credential);
 				}
-				if (answer.kind === 'transient' && attempt <= this.retry.settings.maxRetries && !this.retry.stopped) {
+				if (passing && attempt <= this.retry.settings.maxRetries && !this.retry.stopped) {
 					await this.retry.waitBeforeRepeat(attempt);
 					continue;
 				}
 				const failure = this.unavailable(answer);
-				settle(answer.kind === 'cancelled' ? undefined : failure);
+				settle(answer.kind === 'cancelled' || answer.code === 'cancelled' ? undefined : failure);
 				return failure;
 			}
 		} catch (error) {
 			// Reading the stored credential failed: n8n's own fault, nothing to repeat.
 			const failure: Answer = {
 				kind: 'configuration',
-				code: 'accessTokenUnavailable',
-				message: (error as Error).message,
-				notSent: true,
+				scope: 'app',
+				code: 'credentialUnavailable',
+				message: TEXTS.credentialUnreadable((error as Error).message),
 			};
 			settle(failure);
 			return failure;
 		}
 	}
 
-	/** What a token request that failed for good means for every call of the run. */
+	/**
+	 * What a token request that failed for good means for every call of the run: the keys or the address
+	 * are wrong (a configuration error), or DingTalk's token API kept failing (every call fails alike).
+	 */
 	private unavailable(answer: Answer): Answer {
-		if (answer.kind !== 'transient') return answer;
-		if (answer.unreachable) return { ...answer, kind: 'configuration', code: 'accessTokenUnavailable' };
-		return { ...answer, message: TEXTS.tokenUnavailable(answer.message) };
+		if (answer.kind !== 'tokenUnavailable') return answer;
+		if (answer.tokenFailure === 'passing') return { ...answer, message: TEXTS.tokenUnavailable(answer.message) };
+		return { ...answer, kind: 'configuration', scope: 'app' };
 	}
 
 	private adopt(credential: StoredCredential): void {

@@ -1,0 +1,379 @@
+/**
+ * DingTalk's answers, sorted into what the caller does next: one table for every API the package calls —
+ * the token APIs of both app types, robot recall, read status, DING recall and work notifications, on both
+ * hosts. The credential and the node's transport read answers only through this module. The rows come
+ * from DingTalk's documentation and from its recorded answers (`dingtalk-api.md`), which win where they differ.
+ */
+import type { TokenFailureKind } from './DingTalkTokenRenewal';
+import { errorChain } from './DingTalkTokenRenewal';
+
+export type AnswerKind =
+	/** DingTalk's answer, with its API's result fields. */
+	| 'ok'
+	/** DingTalk refused this call for a reason about its content: a key, a DING, a task id. */
+	| 'refused'
+	/** The app or the node's settings are wrong; `scope` says whether for the whole app or for one pool. */
+	| 'configuration'
+	/** The token is invalid or expired: renew it once and repeat the call. */
+	| 'tokenRejected'
+	/** Too many calls, banned for a while, or DingTalk busy: wait, slow down, repeat. */
+	| 'throttled'
+	/** DingTalk (or the connection, before the call went) failed for a moment and did nothing: repeat within Retries. */
+	| 'failed'
+	/**
+	 * No answer was heard: a timeout, a dropped connection, a body that is not DingTalk's, a call the stop
+	 * cut short. DingTalk may have done what the call asked. Repeat within Retries.
+	 */
+	| 'lost'
+	/** No access token could be had: the call never went. */
+	| 'tokenUnavailable'
+	/** The execution was stopped before the call went. */
+	| 'cancelled';
+
+/** Whom a configuration error concerns: the whole app (stop the run), or one robot or chat (fail its keys only). */
+export type ConfigurationScope = 'app' | 'pool';
+
+/** How a refusal bears on the keys of the call. */
+export type RefusalReach =
+	/** One of DingTalk's documented key codes: the key is wrong; a call of several is split to find it. */
+	| 'key'
+	/** The call carried too many keys: smaller calls go. */
+	| 'size'
+	/** DingTalk says some keys were recalled and some not, without saying which. */
+	| 'unheard';
+
+/** What one code means, whichever API or host gave it. */
+interface CodeMeaning {
+	kind: AnswerKind;
+	scope?: ConfigurationScope;
+	reach?: RefusalReach;
+	/** DingTalk's per-second limit: the pacer learns the rate from it, so the first repeat needs no extra wait. */
+	perSecond?: boolean;
+	/** What to do (configuration errors), or what the refusal means (refusals); for people, in one sentence or two. */
+	text?: string;
+}
+
+const BASE_URL_HINT =
+	"Check the DingTalk API credential's Environment; for Custom, API Base URL must be DingTalk's new-style API host (such as https://api.dingtalk.com) and OAPI Base URL its old-style host (such as https://oapi.dingtalk.com), each without a path.";
+const PERMISSION_HINT =
+	'The DingTalk app lacks the permission for this API. In the DingTalk developer console, open the app → Permissions and grant "qyapi_robot_sendmsg" (robot messages) or, for DING messages, "Premium.Ding.Write" (only in the Professional and Exclusive editions), then run again.';
+const IP_HINT =
+	"DingTalk refused n8n's IP address. Add the public IP of your n8n server to the app's IP allow-list (developer console → the app → Security settings), then run again.";
+const QUOTA_HINT = "The organisation's monthly API quota is spent. Wait for the next month or upgrade the DingTalk plan.";
+const INTERNAL_KEYS_HINT =
+	"Check the credential's Client ID and Client Secret (the app's Credentials & Basic Info page), and that its Environment matches your organisation.";
+const SUITE_KEYS_HINT =
+	"Check the credential's Suite Key, Suite Secret, Authorised Corp ID and Suite Ticket, and that its Environment matches your organisation.";
+const TOO_OLD = 'The message is older than 24 hours; DingTalk no longer lets it be recalled.';
+
+const configuration = (scope: ConfigurationScope, text: string): CodeMeaning => ({ kind: 'configuration', scope, text });
+const keyRefusal = (text: string): CodeMeaning => ({ kind: 'refused', reach: 'key', text });
+const throttle = (perSecond: boolean): CodeMeaning => ({ kind: 'throttled', perSecond });
+const TOKEN_REJECTED: CodeMeaning = { kind: 'tokenRejected' };
+const BUSY: CodeMeaning = { kind: 'throttled' };
+
+/**
+ * Every code DingTalk documents or was recorded giving, on the `api` host (`code`) and the `oapi` host
+ * (`errcode`, or the `sub_code` an errcode 88 wraps). A new answer shape is one row here.
+ */
+const CODES: ReadonlyMap<string, CodeMeaning> = new Map<string, CodeMeaning>([
+	// The token and how it travels.
+	['InvalidAuthentication', TOKEN_REJECTED],
+	['40000', TOKEN_REJECTED],
+	['40001', TOKEN_REJECTED],
+	['40014', TOKEN_REJECTED],
+	['41001', TOKEN_REJECTED],
+	['42001', TOKEN_REJECTED],
+	['AuthenticationFailed.MissingParameter', configuration('app', `DingTalk received the call without its access token header. ${BASE_URL_HINT}`)],
+	['invalidClientIdOrSecret', configuration('app', INTERNAL_KEYS_HINT)],
+	['40089', configuration('app', INTERNAL_KEYS_HINT)],
+	['invalidSuiteKey', configuration('app', SUITE_KEYS_HINT)],
+	['invalidSuiteTicket', configuration('app', `${SUITE_KEYS_HINT} DingTalk pushes a new suite ticket every few hours: use the latest.`)],
+	['invalidAuthInfo', configuration('app', `${SUITE_KEYS_HINT} The organisation must have authorised the app.`)],
+	// Limits and a busy DingTalk.
+	['Forbidden.AccessDenied.QpsLimitForAppkeyAndApi', throttle(true)],
+	['Forbidden.AccessDenied.QpsLimitForApi', throttle(true)],
+	['Forbidden.AccessDenied.QpsLimitForSuitekeyAndOrgAndApi', throttle(true)],
+	['Forbidden.AccessDenied.QpmLimitForAppkeyAndApi', throttle(false)],
+	['90018', throttle(true)],
+	['90002', throttle(true)],
+	['system.busy', BUSY],
+	['systemBusy', BUSY],
+	['-1', BUSY],
+	['system.error', { kind: 'failed', text: 'DingTalk had an internal error, even after retries. Try again later.' }],
+	// The app as a whole.
+	['Forbidden.AccessDenied.AccessTokenPermissionDenied', configuration('app', PERMISSION_HINT)],
+	['60011', configuration('app', PERMISSION_HINT)],
+	['Forbidden.AccessDenied.IpNotInWhiteList', configuration('app', IP_HINT)],
+	['60020', configuration('app', IP_HINT)],
+	['Forbidden.AccessDenied.ApiCountLimitForOrg', configuration('app', QUOTA_HINT)],
+	['90020', configuration('app', QUOTA_HINT)],
+	['InvalidAction.NotFound', configuration('app', `DingTalk does not know this API at the credential's API Base URL. ${BASE_URL_HINT}`)],
+	['22', configuration('app', `DingTalk does not know this method at the credential's OAPI Base URL. ${BASE_URL_HINT}`)],
+	['Missingbody', configuration('app', `DingTalk received the call without its JSON body: a proxy between n8n and DingTalk may change requests. ${BASE_URL_HINT}`)],
+	// One robot, one chat.
+	['invalidParameter.robotCode', configuration('pool', 'DingTalk does not know this robotCode. Copy the RobotCode from the developer console (the app → Robot) and check that the robot is installed in your organisation.')],
+	['invalid.openConversationId', configuration('pool', 'DingTalk does not know this openConversationId for this robot. Check that it is the conversation the message was sent to, and that the robot is still in it.')],
+	['miss.openConversationId', configuration('pool', 'DingTalk says the openConversationId is missing. Give the openConversationId of the chat the message was sent to.')],
+	['bot.stopped', configuration('pool', 'The robot is stopped in this conversation. Start it again in the chat (or the developer console), then run again.')],
+	// One key, one DING, one notification.
+	['invalid.processQueryKey', keyRefusal('DingTalk does not know this processQueryKey. Check that it is the processQueryKey the robot send call returned.')],
+	['robot.processQueryKey.expired', keyRefusal(TOO_OLD)],
+	['processQueryKey.expireTime', keyRefusal(TOO_OLD)],
+	['not.allowed.robotCode', keyRefusal('This message was not sent by the given robot. Use the robotCode of the robot that sent it.')],
+	['invalidParameter.processQueryKey.missing', keyRefusal('DingTalk says the processQueryKey is missing or empty.')],
+	['invalidParameter.processQueryKeys.overMax', { kind: 'refused', reach: 'size' }],
+	['notRevoke.all.messages', { kind: 'refused', reach: 'unheard', text: 'DingTalk said it could not recall every message of the call, without saying which.' }],
+	['recall.ding.exception', keyRefusal('Check that Robot Code is the robot that sent this DING (only that robot can recall it), that the openDingId is one the ding/send call returned, and whether it was recalled before; DING needs the Professional or Exclusive edition and the permission Premium.Ding.Write.')],
+	['invalidParameter.param.invalid', keyRefusal('DingTalk says a parameter of the call is missing or not valid.')],
+	['400002', keyRefusal('DingTalk does not know this agentId and msgTaskId pair, or the notification is older than 24 hours. Check both IDs.')],
+]);
+
+/**
+ * A code or reason that says DingTalk failed internally — `system.error`, `SYSTEM_ERROR`, "system error",
+ * `ServiceException`, `UnknownError` … in any spelling or case: a passing fault.
+ */
+function isInternalFailure(code: string): boolean {
+	const word = code.toLowerCase().replace(/[^a-z]/g, '');
+	return /^(system|server|internal|service|unknown)(error|exception|fault|unavailable)$/.test(word) || word === 'serviceunavailable';
+}
+
+/** Families of codes DingTalk extends without notice, for codes no row names. */
+function meaningOfFamily(code: string): CodeMeaning | undefined {
+	if (/^Forbidden\.AccessDenied\.Qps/.test(code)) return throttle(true);
+	if (/^Forbidden\.AccessDenied\.Qpm/.test(code)) return throttle(false);
+	if (/^(system)?[._-]?busy$/i.test(code)) return BUSY;
+	if (isInternalFailure(code)) return { kind: 'failed' };
+	if (/overMax/i.test(code)) return { kind: 'refused', reach: 'size' };
+	return undefined;
+}
+
+/** What a code means: its row, its family, or nothing known. */
+export function meaningOf(code: string): CodeMeaning | undefined {
+	return CODES.get(code) ?? meaningOfFamily(code);
+}
+
+/** What to tell the user about a code: the fix for a configuration error, the meaning of a refusal. */
+export function textFor(code: string): string | undefined {
+	return meaningOf(code)?.text;
+}
+
+/** One of DingTalk's documented codes that refuse one key: final, never worth a repeat or a read-status check. */
+export function isKeyCode(code: string): boolean {
+	return meaningOf(code)?.reach === 'key';
+}
+
+/** DingTalk's per-second limits: `Forbidden.AccessDenied.Qps…` on the api host, errcode 90018 or 90002 on the oapi host. */
+export function isPerSecondLimit(code: string): boolean {
+	return meaningOf(code)?.perSecond === true;
+}
+
+export interface Answer {
+	kind: AnswerKind;
+	/** DingTalk's code (`invalid.processQueryKey`, `400002` …) or the node's own (`timeout`, `network`, `invalidResponse`). */
+	code: string;
+	/** DingTalk's words, or the node's where DingTalk said nothing. */
+	message: string;
+	requestId?: string;
+	body?: Record<string, unknown>;
+	/** Seconds DingTalk asked to wait, where it said so. */
+	waitSeconds?: number;
+	/** For configuration errors: the whole app, or one pool. */
+	scope?: ConfigurationScope;
+	/** For refusals: how the refusal bears on the call's keys. */
+	reach?: RefusalReach;
+	/** For `tokenUnavailable`: how the token request failed. */
+	tokenFailure?: TokenFailureKind;
+	/** For configuration errors and refusals: what to do, or what it means (the code's row). */
+	text?: string;
+}
+
+/** What sets one of DingTalk's APIs apart when its answer is read. */
+export interface ApiShape {
+	host: 'api' | 'oapi';
+	/**
+	 * Fields DingTalk's 2xx answer of this API carries (any one of them): without them the body is not
+	 * DingTalk's answer (a gateway's `{}`, an error in another shape). The oapi host's `errcode: 0` stands
+	 * for them there.
+	 */
+	resultFields: readonly string[];
+}
+
+function asObject(body: unknown): Record<string, unknown> | undefined {
+	if (typeof body === 'string') {
+		const text = body.trim();
+		if (!text.startsWith('{')) return undefined;
+		try {
+			return asObject(JSON.parse(text));
+		} catch {
+			return undefined;
+		}
+	}
+	return body !== null && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : undefined;
+}
+
+function text(value: unknown): string | undefined {
+	return typeof value === 'string' && value !== '' ? value : typeof value === 'number' ? String(value) : undefined;
+}
+
+/** `ding talk error[subcode=90002,submsg=…]`: some errcode 88 answers carry the real code only in their message. */
+const WRAPPED_ERRMSG = /subcode=(-?\d+)(?:,\s*submsg=([^\]]*))?/;
+
+/** The code and message of an oapi answer: `errcode`, or the `sub_code` an errcode 88 wraps (a string, or only inside `errmsg`). */
+function oapiCode(body: Record<string, unknown>): { code: string; message: string } {
+	let code = text(body.errcode) ?? '';
+	let message = text(body.errmsg) ?? '';
+	if (code === '88') {
+		const wrapped = WRAPPED_ERRMSG.exec(message);
+		if (body.sub_code !== undefined) {
+			code = text(body.sub_code) ?? code;
+			message = text(body.sub_msg) ?? message;
+		} else if (wrapped) {
+			code = wrapped[1];
+			message = wrapped[2]?.trim() || message;
+		}
+	}
+	return { code, message: message || `errcode ${code}` };
+}
+
+/** A body that is not DingTalk's: the IP ban's own JSON, or anything else (an HTML page, an empty body, a gateway's JSON). */
+function foreignBody(statusCode: number, body: Record<string, unknown> | undefined): Answer {
+	if (body && Number(body.status) === 1111) {
+		const wait = Number(body.wait);
+		return {
+			kind: 'throttled',
+			code: 'ipBanned',
+			message: 'DingTalk has temporarily banned this IP address for sending too many calls.',
+			waitSeconds: Number.isFinite(wait) && wait > 0 ? wait : undefined,
+		};
+	}
+	if (statusCode === 401) return { kind: 'tokenRejected', code: 'http401', message: 'HTTP 401' };
+	if (statusCode === 429) return { kind: 'throttled', code: 'http429', message: 'HTTP 429' };
+	if (statusCode === 404) {
+		return {
+			kind: 'configuration',
+			scope: 'app',
+			code: 'http404',
+			message: 'HTTP 404: no DingTalk API at this address',
+			text: `No DingTalk API answers at the credential's base URL. ${BASE_URL_HINT}`,
+		};
+	}
+	return { kind: 'lost', code: 'invalidResponse', message: `HTTP ${statusCode} with a body that is not DingTalk's answer` };
+}
+
+/** What an unknown code means by the HTTP status it came with. */
+function meaningOfStatus(statusCode: number): CodeMeaning {
+	if (statusCode === 401) return TOKEN_REJECTED;
+	if (statusCode === 429) return BUSY;
+	// A 2xx error answer with a code no row names: DingTalk failed to do it, for a reason of its own.
+	if (statusCode >= 500 || statusCode < 300) return { kind: 'failed' };
+	return { kind: 'refused' };
+}
+
+/** Sorts one answer of the API `shape` describes, at any HTTP status. */
+export function classifyAnswer(shape: ApiShape, statusCode: number, rawBody: unknown): Answer {
+	const body = asObject(rawBody);
+	if (!body) return foreignBody(statusCode, body);
+	const success = statusCode >= 200 && statusCode < 300;
+	let code: string | undefined;
+	let message: string;
+	let requestId: string | undefined;
+	if (shape.host === 'oapi' && body.errcode !== undefined) {
+		({ code, message } = oapiCode(body));
+		requestId = text(body.request_id) ?? text(body.requestId);
+		if (code === '0' && success) return { kind: 'ok', code: 'ok', message: 'ok', requestId, body };
+	} else {
+		requestId = text(body.requestid) ?? text(body.requestId);
+		// Recorded: DingTalk also answers HTTP 200 with only `{code, message, requestid}` (system.busy).
+		if (success && shape.host === 'api' && shape.resultFields.some((field) => body[field] !== undefined)) {
+			return { kind: 'ok', code: 'ok', message: 'ok', requestId, body };
+		}
+		code = shape.host === 'api' ? text(body.code) : undefined;
+		message = text(body.message) ?? `HTTP ${statusCode}`;
+	}
+	if (!code) return { ...foreignBody(statusCode, body), requestId };
+	const meaning = meaningOf(code) ?? meaningOfStatus(statusCode);
+	return {
+		kind: meaning.kind,
+		code,
+		message,
+		requestId,
+		body,
+		...(meaning.scope ? { scope: meaning.scope } : {}),
+		...(meaning.reach ? { reach: meaning.reach } : {}),
+		...(meaning.text ? { text: meaning.text } : {}),
+	};
+}
+
+/** Network codes that mean no connection was made: the call never left, so DingTalk did nothing. */
+const NOT_CONNECTED = new Map<string, string>([
+	['ECONNREFUSED', 'connection refused'],
+	['ENOTFOUND', 'host name not found'],
+	['EAI_AGAIN', 'host name lookup failed'],
+	['EHOSTUNREACH', 'host unreachable'],
+	['ENETUNREACH', 'network unreachable'],
+]);
+
+/** A network code anywhere in the error chain n8n's helper threw (axios puts the socket's code on a cause). */
+function networkCode(error: unknown): string | undefined {
+	const code = errorChain(error).find((level) => typeof level.code === 'string' && /^E[A-Z_]+$/.test(level.code))?.code;
+	return typeof code === 'string' ? code : undefined;
+}
+
+/** No connection could be made at all: the address is wrong, or n8n cannot reach DingTalk. */
+export function isUnreachable(error: unknown): boolean {
+	return NOT_CONNECTED.has(networkCode(error) ?? '');
+}
+
+/**
+ * A request that got no answer: a timeout or a dropped connection is a lost answer (DingTalk may have
+ * acted); no connection at all failed before the call went. No part of the request is echoed: it holds secrets.
+ */
+export function classifyRequestFailure(error: unknown): Answer {
+	const code = networkCode(error);
+	const messages = errorChain(error).map((level) => level.message).filter((message): message is string => typeof message === 'string');
+	if (/ETIMEDOUT|ECONNABORTED|ESOCKETTIMEDOUT/.test(code ?? '') || /timeout|timed out/i.test(messages.join(' '))) {
+		return { kind: 'lost', code: 'timeout', message: 'timed out' };
+	}
+	const notConnected = code === undefined ? undefined : NOT_CONNECTED.get(code);
+	if (notConnected) return { kind: 'failed', code: 'network', message: notConnected };
+	return { kind: 'lost', code: 'network', message: code === 'ECONNRESET' ? 'connection dropped' : 'connection failed' };
+}
+
+/** One key's verdict in a per-key answer (`successResult` / `failedResult`). */
+export type KeyVerdict =
+	| { recalled: true }
+	| {
+			recalled: false;
+			/** DingTalk's reason, as it gave it. */
+			reason: string;
+			/** `failed`: DingTalk failed internally on it, worth a repeat; `refused`: DingTalk refused it. */
+			kind: 'failed' | 'refused';
+			/** A documented key code: the key is wrong. Any other reason may hide a message recalled before. */
+			documented: boolean;
+	  };
+
+/**
+ * The keys a per-key answer names (`successResult` lists the recalled ones, `failedResult` maps the others
+ * to DingTalk's reason), at any HTTP status. A key it does not name is not heard.
+ */
+export function keyVerdicts(body: Record<string, unknown> | undefined): Map<string, KeyVerdict> {
+	const verdicts = new Map<string, KeyVerdict>();
+	const successResult = body?.successResult;
+	const failedResult = body?.failedResult;
+	if (failedResult !== null && typeof failedResult === 'object' && !Array.isArray(failedResult)) {
+		for (const [key, value] of Object.entries(failedResult)) {
+			const reason = (typeof value === 'string' || typeof value === 'number' ? String(value) : '').trim() || 'failed';
+			const meaning = meaningOf(reason);
+			verdicts.set(key, {
+				recalled: false,
+				reason,
+				kind: meaning?.kind === 'failed' ? 'failed' : 'refused',
+				documented: meaning?.reach === 'key',
+			});
+		}
+	}
+	// A key both lists name was recalled: successResult is DingTalk's word that it is gone.
+	if (Array.isArray(successResult)) for (const key of successResult) verdicts.set(String(key), { recalled: true });
+	return verdicts;
+}
