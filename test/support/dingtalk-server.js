@@ -254,6 +254,7 @@ class DingTalkServer {
 		const send = (status, payload, contentType = 'application/json') => {
 			call.status = status;
 			call.code = typeof payload === 'object' ? (payload.code ?? payload.errcode) : undefined;
+			call.answer = payload;
 			const text = typeof payload === 'string' ? payload : JSON.stringify(payload);
 			res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(text) });
 			res.end(text);
@@ -263,6 +264,9 @@ class DingTalkServer {
 		const parsed = parseBody(raw, req.headers['content-type']);
 		call.body = parsed.value;
 		call.formBody = /application\/x-www-form-urlencoded/i.test(req.headers['content-type'] ?? '');
+		// Which message a read-status query asks about, whatever the answer (a fault's too).
+		if (url.pathname === PATHS.readStatus) [call.statusRobot, call.statusKey] = [url.searchParams.get('robotCode'), url.searchParams.get('processQueryKey')];
+		if (url.pathname === PATHS.groupQuery) [call.statusRobot, call.statusKey, call.statusChat] = [parsed.value?.robotCode, parsed.value?.processQueryKey, parsed.value?.openConversationId];
 
 		const fault = this.takeFault(url.pathname);
 		if (fault && this.answerFault(fault, host, call, req, res, send)) return;
@@ -282,6 +286,10 @@ class DingTalkServer {
 		}
 		// A scripted answer names none of the keys the call recalled.
 		if (scripted) delete call.reportedKeys;
+		// A one-message recall (DING, work notification) that reached the caller reports what it recalled.
+		else if ([PATHS.dingRecall, PATHS.workNotificationRecall].includes(call.path) && call.recalledKeys && !String(fault).startsWith('lostAnswer')) {
+			call.reportedKeys = call.recalledKeys;
+		}
 	}
 
 	/** Answers an injected fault; returns false for faults that change the normal answer instead. */
@@ -640,7 +648,7 @@ class DingTalkServer {
 		if (token === 'missing') return wrapped(40000, 'access_token is blank');
 		if (typeof token === 'string') return topapi ? wrapped(40014, '不合法的access_token') : oapiError(40014, '不合法的access_token');
 		const handlers = {
-			[PATHS.workNotificationRecall]: () => this.recallWorkNotification(parsed.value ?? {}, oapiError),
+			[PATHS.workNotificationRecall]: () => this.recallWorkNotification(parsed.value ?? {}, oapiError, call),
 			[PATHS.workNotificationSend]: () => oapiError(0, 'ok', { task_id: this.sendWorkNotification((parsed.value ?? {}).agent_id) }),
 		};
 		const handler = call.method === 'POST' ? handlers[url.pathname] : undefined;
@@ -656,7 +664,7 @@ class DingTalkServer {
 		return handler();
 	}
 
-	recallWorkNotification(body, oapiError) {
+	recallWorkNotification(body, oapiError, call) {
 		const agentId = String(body.agent_id ?? '');
 		const taskId = Number(body.msg_task_id);
 		const notification = this.notifications.get(taskId);
@@ -667,6 +675,7 @@ class DingTalkServer {
 			return oapiError(400002, 'Invalid agentId or taskId');
 		}
 		notification.recalled = true;
+		call.recalledKeys = [String(taskId)];
 		return oapiError(0, 'ok');
 	}
 }
