@@ -11,7 +11,7 @@ import type {
 import type { Answer, ApiShape } from './DingTalkAnswers';
 import { classifyAnswer, classifyRequestFailure, isUnreachable } from './DingTalkAnswers';
 import { currentClock } from './DingTalkClock';
-import { dingTalkBaseUrls, hostOf } from './DingTalkHosts';
+import { dingTalkBaseUrls, hostOf, tokenUrl } from './DingTalkHosts';
 import type { TokenFailureKind } from './DingTalkTokenRenewal';
 import { DingTalkTokenDueError, DingTalkTokenError, renewAfter, tokenDue } from './DingTalkTokenRenewal';
 
@@ -193,7 +193,7 @@ export class DingTalkApi implements ICredentialType {
 	async preAuthentication(this: IHttpRequestHelper, credentials: ICredentialDataDecryptedObject) {
 		const { api } = dingTalkBaseUrls(credentials);
 		const thirdParty = credentials.appType === 'thirdParty';
-		const url = `${api}/v1.0/oauth2/${thirdParty ? 'corpAccessToken' : 'accessToken'}`;
+		const url = tokenUrl(credentials);
 		const body = thirdParty
 			? {
 					suiteKey: credentials.suiteKey,

@@ -26,6 +26,12 @@ export function dingTalkBaseUrls(credentials: ICredentialDataDecryptedObject): D
 	return ENVIRONMENT_HOSTS.get(environment) ?? ENVIRONMENT_HOSTS.get('china')!;
 }
 
+/** Where the credential's app gets its access token: `accessToken` for an internal app, `corpAccessToken` for a third-party one. */
+export function tokenUrl(credentials: ICredentialDataDecryptedObject): string {
+	const path = credentials.appType === 'thirdParty' ? 'corpAccessToken' : 'accessToken';
+	return `${dingTalkBaseUrls(credentials).api}/v1.0/oauth2/${path}`;
+}
+
 /** `url` is `base` or lies under it. */
 function isUnder(url: string, base: string): boolean {
 	return base !== '' && (url === base || url.startsWith(`${base}/`) || url.startsWith(`${base}?`));

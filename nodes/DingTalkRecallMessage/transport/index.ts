@@ -1,7 +1,7 @@
 import type { ICredentialDataDecryptedObject, IExecuteFunctions } from 'n8n-workflow';
 
 import type { DingTalkBaseUrls } from '../../../credentials/DingTalkHosts';
-import { dingTalkBaseUrls } from '../../../credentials/DingTalkHosts';
+import { dingTalkBaseUrls, tokenUrl } from '../../../credentials/DingTalkHosts';
 import { currentClock } from '../../../credentials/DingTalkClock';
 import type { Answer } from '../../../credentials/DingTalkAnswers';
 import type { DingTalkCall, StoredCredential } from './http';
@@ -48,7 +48,8 @@ export class DingTalkClient {
 		this.appIdentity = appIdentity(credentials);
 		this.signal = context.getExecutionCancelSignal?.();
 		this.retry = new RetryPolicy(settings, clock, this.signal);
-		this.session = new TokenSession(context, credentials, clock, this.retry);
+		const tokenPacer = sharedPacer(this.appIdentity, tokenUrl(credentials));
+		this.session = new TokenSession(context, credentials, this.baseUrls.api, clock, this.retry, tokenPacer);
 	}
 
 	/**

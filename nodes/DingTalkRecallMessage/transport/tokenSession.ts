@@ -1,11 +1,13 @@
 import type { ICredentialDataDecryptedObject, IExecuteFunctions } from 'n8n-workflow';
 
+import type { Answer } from '../../../credentials/DingTalkAnswers';
+import { meaningOf } from '../../../credentials/DingTalkAnswers';
+import type { Clock } from '../../../credentials/DingTalkClock';
 import { tokenDue } from '../../../credentials/DingTalkTokenRenewal';
 import { TEXTS } from '../texts';
-import type { Clock } from '../../../credentials/DingTalkClock';
-import type { Answer } from '../../../credentials/DingTalkAnswers';
 import type { StoredCredential } from './http';
 import { CREDENTIAL_TYPE, stoppedAnswer } from './http';
+import type { Pacer } from './pacer';
 import type { RetryPolicy } from './retryPolicy';
 
 /** After a renewal ahead of expiry failed for a moment, the next try waits this long (the token lasts minutes more). */
@@ -15,48 +17,93 @@ const RENEW_AGAIN_AFTER_MS = 30_000;
 export type SendWith = (credential: StoredCredential) => Promise<Answer>;
 
 /**
- * The access token of one node run. DingTalk answers an expired token with 400 or errcode 40001…, never
- * the 401 after which n8n renews, so the session renews it itself: when it is missing, due (shortly before
- * it expires), or rejected. It renews through n8n's credential mechanism, so that n8n stores the token for
- * later runs and other workers: a call handed the credential with an empty token makes n8n run its
- * preAuthentication, store the result and write it into the credential it was handed.
- *
- * One renewal at a time: the calls that need a token while it runs wait for it. A token request that fails
- * for a moment is repeated within Retries, once for all of them; a definite refusal (wrong keys, wrong
- * address) or a failure that outlasts the repeats ends every call of the run the same way, with no new
- * token request each.
+ * The access token of one DingTalk app in this n8n process, shared by every execution that calls it:
+ * an expiry costs one renewal per process, however many executions meet it.
  */
-export class TokenSession {
-	private credential: StoredCredential;
+class ProcessToken {
+	/** The token in use and when it is due (`accessToken`, `renewAt`), as the credential stores them. */
+	accessToken = '';
+
+	renewAt = 0;
 
 	/** Bumped with each new token; a rejection of an older token needs no renewal. */
-	private generation = 0;
+	generation = 0;
 
 	/** The generation DingTalk rejected, if it did. */
-	private rejectedGeneration = -1;
+	rejectedGeneration = -1;
 
 	/** A renewal in flight: it resolves with nothing once a token is had, or with why none could be. */
-	private renewal?: Promise<Answer | undefined>;
+	renewal?: Promise<Answer | undefined>;
+
+	/** A renewal ahead of expiry failed for a moment: the token in hand serves, and renewal waits until then. */
+	renewAgainAt = 0;
+
+	/** Takes the token a credential holds where it is newer than the one in use, or the one in use was rejected. */
+	offer(data: ICredentialDataDecryptedObject): void {
+		const token = typeof data.accessToken === 'string' ? data.accessToken : '';
+		if (!token || token === this.accessToken) return;
+		const renewAt = Number(data.renewAt ?? 0);
+		if (this.accessToken && this.rejectedGeneration !== this.generation && renewAt <= this.renewAt) return;
+		this.accessToken = token;
+		this.renewAt = renewAt;
+		this.generation++;
+	}
+}
+
+/** One token per app (its keys, not only its ID: a credential with a wrong secret gets no token it could not get itself) and host. */
+const processTokens = new Map<string, ProcessToken>();
+
+function processTokenFor(data: ICredentialDataDecryptedObject, apiBaseUrl: string): ProcessToken {
+	const owner =
+		data.appType === 'thirdParty'
+			? ['suite', data.suiteKey, data.suiteSecret, data.suiteTicket, data.authCorpId]
+			: ['app', data.clientId, data.clientSecret];
+	const key = JSON.stringify([...owner.map(String), apiBaseUrl]);
+	let token = processTokens.get(key);
+	if (!token) processTokens.set(key, (token = new ProcessToken()));
+	return token;
+}
+
+/**
+ * One node run's use of its app's process token. DingTalk answers an expired token with 400 or errcode
+ * 40001…, never the 401 after which n8n renews, so the session renews it itself: when it is missing, due
+ * (shortly before it expires), or rejected. It renews through n8n's credential mechanism, so that n8n
+ * stores the token for later runs and other workers: a call handed the credential with an empty token
+ * makes n8n run its preAuthentication, store the result and write it into the credential it was handed.
+ *
+ * One renewal at a time in the process: calls that need a token while it runs wait for it, whichever
+ * execution they belong to. The token request is paced on the token API's own pace and repeated within
+ * Retries when it fails for a moment; a definite refusal (wrong keys, wrong address) or a failure that
+ * outlasts the repeats ends every call of the run the same way, with no new token request each.
+ */
+export class TokenSession {
+	private readonly token: ProcessToken;
+
+	/** The credential as this run read it: its keys and addresses; the token comes from the process. */
+	private readonly credential: StoredCredential;
 
 	/** Why no token can be had in this run, once that is settled. */
 	private failure?: Answer;
 
-	/** A renewal ahead of expiry failed for a moment: the token in hand serves, and renewal waits until then. */
-	private renewAgainAt = 0;
-
 	/**
-	 * The run's first call goes alone: if the stored token was rejected or is missing, it is the one that
-	 * finds out and renews it, and the calls after it use the new token instead of each being refused.
+	 * The run's first call goes alone: if the token was rejected or is missing, it is the one that finds
+	 * out and renews it, and the calls after it use the new token instead of each being refused.
 	 */
 	private firstCall?: Promise<unknown>;
 
 	constructor(
 		private readonly context: IExecuteFunctions,
 		credentials: ICredentialDataDecryptedObject,
+		apiBaseUrl: string,
 		private readonly clock: Clock,
 		private readonly retry: RetryPolicy,
+		/** The pace of the app's token API: a renewal waits its turn like any other call. */
+		private readonly tokenPacer: Pacer,
 	) {
 		this.credential = this.asStored(credentials);
+		this.token = processTokenFor(credentials, apiBaseUrl);
+		// An execution whose stored token is older than the process's uses the process's; a newer one is the process's from now on.
+		this.token.offer(credentials);
 	}
 
 	/** Sends a call with a fresh token: renewed first where needed, and once more if DingTalk rejects it. */
@@ -74,87 +121,91 @@ export class TokenSession {
 		let rejected = false;
 		for (;;) {
 			if (this.retry.stopped) return stoppedAnswer(false);
-			if (this.renewal) {
-				const failure = await this.renewal;
-				if (failure) return failure;
+			if (this.token.renewal) {
+				const failure = await this.token.renewal;
+				if (failure) this.failure ??= failure;
 				// The stop, or another renewal, may have come meanwhile: look again.
 				continue;
 			}
 			if (this.failure) return this.failure;
 			let answer: Answer;
-			let generation = this.generation;
+			let generation = this.token.generation;
 			if (this.needsToken()) {
 				answer = await this.renewCarrying(sendWith);
-				generation = this.generation;
+				generation = this.token.generation;
 			} else {
-				answer = await sendWith(this.credential);
+				answer = await sendWith(this.withProcessToken());
 			}
 			if (answer.kind !== 'tokenRejected') return answer;
 			// Rejected once (an old token, or one DingTalk voided right after issuing it): renew, repeat once.
 			if (!rejected) {
 				rejected = true;
-				this.rejectedGeneration = Math.max(this.rejectedGeneration, generation);
+				this.token.rejectedGeneration = Math.max(this.token.rejectedGeneration, generation);
 				continue;
 			}
-			return {
-				...answer,
-				kind: 'configuration',
-				scope: 'app',
-				message: TEXTS.freshTokenRejected(answer.code, answer.message),
-			};
+			return { ...answer, kind: 'configuration', scope: 'app', message: TEXTS.freshTokenRejected(answer.code, answer.message) };
 		}
 	}
 
 	private needsToken(): boolean {
-		if (!this.credential.data.accessToken || this.rejectedGeneration === this.generation) return true;
+		const { token } = this;
+		if (!token.accessToken || token.rejectedGeneration === token.generation) return true;
 		const now = this.clock.now();
-		return tokenDue(this.credential.data, now) && now >= this.renewAgainAt;
+		return tokenDue({ accessToken: token.accessToken, renewAt: token.renewAt }, now) && now >= token.renewAgainAt;
+	}
+
+	/** This run's credential with the process's token. */
+	private withProcessToken(): StoredCredential {
+		return { ...this.credential, data: { ...this.credential.data, accessToken: this.token.accessToken, renewAt: this.token.renewAt } };
 	}
 
 	/**
 	 * Renews the token with this call: the call goes with an empty token, n8n gets and stores a new one
-	 * and sends the call with it. Calls that come meanwhile wait. If another execution stored a token that
-	 * is still good, that one is used instead.
+	 * and sends the call with it. Calls that come meanwhile, from any execution, wait. If another worker
+	 * stored a token that is still good, that one is used instead.
 	 */
 	private async renewCarrying(sendWith: SendWith): Promise<Answer> {
+		const { token } = this;
 		let settle: (failure?: Answer) => void = () => {};
-		this.renewal = new Promise((resolve) => {
+		token.renewal = new Promise((resolve) => {
 			settle = (failure) => {
-				this.renewal = undefined;
-				if (failure) this.failure = failure;
+				token.renewal = undefined;
 				resolve(failure);
 			};
 		});
 		try {
-			const current = this.credential.data.accessToken;
 			// Renewing ahead of expiry: the token in hand still works if the token API fails for a moment.
-			const ahead = Boolean(current) && this.rejectedGeneration !== this.generation;
+			const ahead = Boolean(token.accessToken) && token.rejectedGeneration !== token.generation;
 			const stored = this.asStored(await this.context.getCredentials(CREDENTIAL_TYPE));
-			if (stored.data.accessToken !== current && !tokenDue(stored.data, this.clock.now())) {
-				this.adopt(stored);
+			if (stored.data.accessToken !== token.accessToken && !tokenDue(stored.data, this.clock.now())) {
+				token.offer(stored.data);
 				settle();
-				return await sendWith(this.credential);
+				return await sendWith(this.withProcessToken());
 			}
 			for (let attempt = 1; ; attempt++) {
-				const renewing = { ...stored, data: { ...stored.data, accessToken: '' } };
-				const answer = await sendWith(renewing);
+				const renewing: StoredCredential = { ...stored, data: { ...stored.data, accessToken: '' } };
+				const answer = await this.pacedRenewal(sendWith, renewing);
 				if (renewing.data.accessToken) {
-					this.adopt(renewing);
+					token.accessToken = String(renewing.data.accessToken);
+					token.renewAt = Number(renewing.data.renewAt ?? 0);
+					token.generation++;
 					settle();
 					return answer;
 				}
 				const passing = answer.kind === 'tokenUnavailable' && answer.tokenFailure !== 'refused';
 				if (passing && ahead) {
-					this.renewAgainAt = this.clock.now() + RENEW_AGAIN_AFTER_MS;
+					token.renewAgainAt = this.clock.now() + RENEW_AGAIN_AFTER_MS;
 					settle();
-					return await sendWith(this.credential);
+					return await sendWith(this.withProcessToken());
 				}
 				if (passing && attempt <= this.retry.settings.maxRetries && !this.retry.stopped) {
 					await this.retry.waitBeforeRepeat(attempt);
 					continue;
 				}
 				const failure = this.unavailable(answer);
-				settle(answer.kind === 'cancelled' || answer.code === 'cancelled' ? undefined : failure);
+				// A stopped run settles nothing for the others: the next waiter renews in its place.
+				settle(answer.code === 'cancelled' ? undefined : failure);
+				if (answer.code !== 'cancelled') this.failure = failure;
 				return failure;
 			}
 		} catch (error) {
@@ -166,8 +217,21 @@ export class TokenSession {
 				message: TEXTS.credentialUnreadable((error as Error).message),
 			};
 			settle(failure);
+			this.failure = failure;
 			return failure;
 		}
+	}
+
+	/** One token request, carried by a call, in its turn on the token API's pace (a stop leaves the queue). */
+	private async pacedRenewal(sendWith: SendWith, renewing: StoredCredential): Promise<Answer> {
+		const ticket = await this.tokenPacer.acquire(this.context.getExecutionCancelSignal?.());
+		if (ticket === undefined) return stoppedAnswer(false);
+		const answer = await sendWith(renewing);
+		if (renewing.data.accessToken) this.tokenPacer.admitted(ticket);
+		else if (answer.kind === 'tokenUnavailable' && meaningOf(answer.code)?.kind === 'throttled') this.tokenPacer.throttled(ticket);
+		else if (answer.kind === 'tokenUnavailable') this.tokenPacer.admitted(ticket);
+		else this.tokenPacer.abandon(ticket);
+		return answer;
 	}
 
 	/**
@@ -178,11 +242,6 @@ export class TokenSession {
 		if (answer.kind !== 'tokenUnavailable') return answer;
 		if (answer.tokenFailure === 'passing') return { ...answer, message: TEXTS.tokenUnavailable(answer.message) };
 		return { ...answer, kind: 'configuration', scope: 'app' };
-	}
-
-	private adopt(credential: StoredCredential): void {
-		this.credential = credential;
-		this.generation++;
 	}
 
 	private asStored(data: ICredentialDataDecryptedObject): StoredCredential {
