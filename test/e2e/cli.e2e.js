@@ -198,7 +198,7 @@ describe.each(N8N_VERSIONS)('the packed package in a real n8n %s', (version) => 
 			['no-such-ding', 'recall.ding.exception'],
 			[othersDing, 'recall.ding.exception'],
 		]);
-		expect(failed[1].errorMessage).toMatch(/ding was not sent by robot dingRobotA\. Check that Robot Code is the robot that sent this DING/);
+		expect(failed[1].errorMessage).toMatch(/recall\.ding\.exception: ding was not sent by robot dingRobotA\)\. Check that Robot Code is the robot that sent this DING/);
 		expect(server.callsTo(PATHS.dingRecall)).toHaveLength(6);
 		expect(dings.every((id) => server.isDingRecalled(id))).toBe(true);
 		expect(server.isDingRecalled(othersDing)).toBe(false);
