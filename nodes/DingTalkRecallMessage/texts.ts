@@ -46,7 +46,6 @@ export const TEXTS = {
 	refusedCall: (code: string, message: string) => `DingTalk refused the call: ${code} (${message})`,
 	nodeFailed: (message: string) => `The node failed while recalling: ${message}`,
 	notReached: 'The node could not get an answer for this key.',
-	checkSetup: 'Check the DingTalk app and the node settings.',
 	maybeRecalledBeforeStop: (count: number) =>
 		`${count} more may have been recalled: DingTalk's answer for ${count === 1 ? 'it was' : 'them was'} lost. Look in DingTalk before recalling ${count === 1 ? 'it' : 'them'} again.`,
 	recalledBeforeStop: (count: number, shown: string[]) =>

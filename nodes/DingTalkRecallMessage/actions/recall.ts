@@ -155,7 +155,7 @@ function alreadyGoneNote(ledgers: KeyLedger[]): string {
 }
 
 /** The error that stops the run, in DingTalk's own code: what went wrong, what to fix, and what is already gone. */
-function configurationFailure(context: IExecuteFunctions, answer: Answer, ledgers: KeyLedger[] = []): NodeApiError {
+function configurationFailure(context: IExecuteFunctions, answer: Answer, ledgers: KeyLedger[]): NodeApiError {
 	const requestId = answer.requestId ? `, request ID ${answer.requestId}` : '';
 	// A token failure's message says what to check already; the credential's Test button tries the fix.
 	const fix = `${answer.text ?? TEXTS.credentialTest} `;
