@@ -68,6 +68,7 @@ const TOO_OLD = 'The message is older than 24 hours; DingTalk no longer lets it 
 
 const configuration = (scope: ConfigurationScope, text: string): CodeMeaning => ({ kind: 'configuration', scope, text });
 const keyRefusal = (text: string): CodeMeaning => ({ kind: 'refused', reach: 'key', text });
+const refusal = (text: string): CodeMeaning => ({ kind: 'refused', text });
 const throttle = (perSecond: boolean): CodeMeaning => ({ kind: 'throttled', perSecond });
 const TOKEN_REJECTED: CodeMeaning = { kind: 'tokenRejected' };
 const BUSY: CodeMeaning = { kind: 'throttled' };
@@ -124,9 +125,10 @@ const CODES: ReadonlyMap<string, CodeMeaning> = new Map<string, CodeMeaning>([
 	['invalidParameter.processQueryKey.missing', keyRefusal('DingTalk says the processQueryKey is missing or empty.')],
 	['invalidParameter.processQueryKeys.overMax', { kind: 'refused', reach: 'size' }],
 	['notRevoke.all.messages', { kind: 'refused', reach: 'unheard', text: 'DingTalk said it could not recall every message of the call, without saying which.' }],
-	['recall.ding.exception', keyRefusal('Check that Robot Code is the robot that sent this DING (only that robot can recall it), that the openDingId is one the ding/send call returned, and whether it was recalled before; DING needs the Professional or Exclusive edition and the permission Premium.Ding.Write.')],
-	['invalidParameter.param.invalid', keyRefusal('DingTalk says a parameter of the call is missing or not valid.')],
-	['400002', keyRefusal('DingTalk does not know this agentId and msgTaskId pair, or the notification is older than 24 hours. Check both IDs.')],
+	// Refusals of a call that carries one message, or of a parameter: no key to single out.
+	['recall.ding.exception', refusal('Check that Robot Code is the robot that sent this DING (only that robot can recall it), that the openDingId is one the ding/send call returned, and whether it was recalled before; DING needs the Professional or Exclusive edition and the permission Premium.Ding.Write.')],
+	['invalidParameter.param.invalid', refusal('DingTalk says a parameter of the call is missing or not valid.')],
+	['400002', refusal('DingTalk does not know this agentId and msgTaskId pair, or the notification is older than 24 hours. Check both IDs.')],
 ]);
 
 /**
@@ -163,6 +165,23 @@ export function isKeyCode(code: string): boolean {
 	return meaningOf(code)?.reach === 'key';
 }
 
+/** Codes the node gives where DingTalk gave none: never shown as DingTalk's. */
+const OWN_CODES: ReadonlySet<string> = new Set([
+	'timeout',
+	'network',
+	'invalidResponse',
+	'ipBanned',
+	'cancelled',
+	'credentialUnavailable',
+	'notReported',
+	'internalError',
+]);
+
+/** How an error names a code: DingTalk's own, or the node's (`http404`, `timeout` …). */
+export function codeLabel(code: string): string {
+	return OWN_CODES.has(code) || /^http\d+$/.test(code) ? `code: ${code}` : `DingTalk code: ${code}`;
+}
+
 /** DingTalk's per-second limits: `Forbidden.AccessDenied.Qps…` on the api host, errcode 90018 or 90002 on the oapi host. */
 export function isPerSecondLimit(code: string): boolean {
 	return meaningOf(code)?.perSecond === true;
@@ -184,6 +203,8 @@ export interface Answer {
 	reach?: RefusalReach;
 	/** For `tokenUnavailable`: how the token request failed. */
 	tokenFailure?: TokenFailureKind;
+	/** For `tokenUnavailable`: how the token API's own answer sorts, which decides whether the request is repeated. */
+	tokenAnswerKind?: AnswerKind;
 	/** For configuration errors and refusals: what to do, or what it means (the code's row). */
 	text?: string;
 }
@@ -212,6 +233,11 @@ function asObject(body: unknown): Record<string, unknown> | undefined {
 	return body !== null && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : undefined;
 }
 
+/** DingTalk's codes on the api host are strings: a number there is a gateway's own error. */
+function apiCode(value: unknown): string | undefined {
+	return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
 function text(value: unknown): string | undefined {
 	return typeof value === 'string' && value !== '' ? value : typeof value === 'number' ? String(value) : undefined;
 }
@@ -225,7 +251,7 @@ function oapiCode(body: Record<string, unknown>): { code: string; message: strin
 	let message = text(body.errmsg) ?? '';
 	if (code === '88') {
 		const wrapped = WRAPPED_ERRMSG.exec(message);
-		if (body.sub_code !== undefined) {
+		if (text(body.sub_code) !== undefined) {
 			code = text(body.sub_code) ?? code;
 			message = text(body.sub_msg) ?? message;
 		} else if (wrapped) {
@@ -285,11 +311,12 @@ export function classifyAnswer(shape: ApiShape, statusCode: number, rawBody: unk
 	} else {
 		requestId = text(body.requestid) ?? text(body.requestId);
 		// Recorded: DingTalk also answers HTTP 200 with only `{code, message, requestid}` (system.busy).
-		if (success && shape.host === 'api' && shape.resultFields.some((field) => body[field] !== undefined)) {
-			return { kind: 'ok', code: 'ok', message: 'ok', requestId, body };
-		}
-		code = shape.host === 'api' ? text(body.code) : undefined;
+		const hasResult = shape.host === 'api' && shape.resultFields.some((field) => body[field] != null);
+		if (success && hasResult) return { kind: 'ok', code: 'ok', message: 'ok', requestId, body };
+		code = shape.host === 'api' ? apiCode(body.code) : undefined;
 		message = text(body.message) ?? `HTTP ${statusCode}`;
+		// An error status with the API's result fields and no code: DingTalk's own answer all the same (per-key results in a 400).
+		if (!code && hasResult) code = `http${statusCode}`;
 	}
 	if (!code) return { ...foreignBody(statusCode, body), requestId };
 	const meaning = meaningOf(code) ?? meaningOfStatus(statusCode);
@@ -368,7 +395,8 @@ export function keyVerdicts(body: Record<string, unknown> | undefined): Map<stri
 			verdicts.set(key, {
 				recalled: false,
 				reason,
-				kind: meaning?.kind === 'failed' ? 'failed' : 'refused',
+				// DingTalk failing, busy or over its limit on this key: worth a repeat, as such a whole call is.
+				kind: meaning?.kind === 'failed' || meaning?.kind === 'throttled' ? 'failed' : 'refused',
 				documented: meaning?.reach === 'key',
 			});
 		}

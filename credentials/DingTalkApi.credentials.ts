@@ -221,6 +221,7 @@ export class DingTalkApi implements ICredentialType {
 				isUnreachable(error) ? 'unreachable' : 'passing',
 				failure.code,
 				`${TOKEN_ERROR_PREFIX}: n8n could not reach ${api} (${failure.message}). Check the credential's Environment and base URLs, and that n8n can reach DingTalk.`,
+				failure.kind,
 			);
 		}
 
@@ -235,7 +236,13 @@ export class DingTalkApi implements ICredentialType {
 			failure === 'passing'
 				? `DingTalk's token API failed for a moment (${said}).`
 				: `DingTalk refused the token request (${said}). ${answer.text ?? "Check the credential's keys and Environment."}`;
-		throw new DingTalkTokenError(failure, answer.code, withoutSecrets(`${TOKEN_ERROR_PREFIX}: ${sentence}`, credentials));
+		throw new DingTalkTokenError(
+			failure,
+			answer.code,
+			withoutSecrets(`${TOKEN_ERROR_PREFIX}: ${sentence}`, credentials),
+			answer.kind === 'ok' ? 'failed' : answer.kind,
+			answer.waitSeconds,
+		);
 	}
 
 	/**

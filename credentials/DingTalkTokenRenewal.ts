@@ -1,5 +1,7 @@
 import type { ICredentialDataDecryptedObject } from 'n8n-workflow';
 
+import type { AnswerKind } from './DingTalkAnswers';
+
 /**
  * What passes between the credential, which gets DingTalk's access tokens, and the node's client, which
  * decides when to renew one and what a failed token request means for the run. Errors carry a typed
@@ -44,6 +46,10 @@ export class DingTalkTokenError extends Error {
 		/** DingTalk's code (`invalidClientIdOrSecret`, `system.busy` …) or the node's own (`timeout`, `network`). */
 		readonly code: string,
 		message: string,
+		/** How the token API's answer sorts (throttled, failed, lost …): the caller repeats it as it would any call's. */
+		readonly answerKind: AnswerKind,
+		/** Seconds DingTalk asked to wait (an IP ban), where it said so. */
+		readonly waitSeconds?: number,
 	) {
 		super(message);
 		this[TOKEN_FAILURE] = kind;

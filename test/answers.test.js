@@ -67,8 +67,8 @@ describe('the api host, on every API the node calls', () => {
 		[400, 'invalidParameter.processQueryKey.missing', 'refused', 'key'],
 		[400, 'invalidParameter.processQueryKeys.overMax', 'refused', 'size'],
 		[400, 'notRevoke.all.messages', 'refused', 'unheard'],
-		[400, 'recall.ding.exception', 'refused', 'key'],
-		[400, 'invalidParameter.param.invalid', 'refused', 'key'],
+		[400, 'recall.ding.exception', 'refused', undefined],
+		[400, 'invalidParameter.param.invalid', 'refused', undefined],
 		// Codes no row names: by their family, then by the status. (Every row has four entries: jest takes a fourth parameter for `done`.)
 		[403, 'Forbidden.AccessDenied.QpsLimitForSomethingNew', 'throttled', undefined],
 		[400, 'Forbidden.AccessDenied.AppNotInEdition', 'refused', undefined],
@@ -188,5 +188,42 @@ describe('a request that got no answer', () => {
 		const refused = classifyRequestFailure(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED', config: { data: 'secret' } }));
 		expect(refused).toMatchObject({ kind: 'failed', code: 'network', message: expect.stringMatching(/refused/) });
 		expect(JSON.stringify(refused)).not.toContain('secret');
+	});
+});
+
+describe('the rows a review of the table questioned', () => {
+	test.each(['invalidParameter.param.invalid', 'recall.ding.exception', '400002'])('%s refuses a call, but is not one of DingTalk’s documented key codes', (code) => {
+		expect(isKeyCode(code)).toBe(false);
+	});
+
+	test.each(['invalid.processQueryKey', 'robot.processQueryKey.expired', 'processQueryKey.expireTime', 'not.allowed.robotCode', 'invalidParameter.processQueryKey.missing'])(
+		'%s is a documented key code',
+		(code) => {
+			expect(isKeyCode(code)).toBe(true);
+		},
+	);
+
+	test.each(['system.busy', 'Forbidden.AccessDenied.QpsLimitForAppkeyAndApi', 'ServiceException'])('a failedResult reason %s is worth a repeat', (reason) => {
+		expect(keyVerdicts({ failedResult: { k: reason } }).get('k')).toMatchObject({ recalled: false, kind: 'failed', documented: false });
+	});
+
+	test('a per-key answer at 4xx without a code is DingTalk’s answer, not a lost one', () => {
+		const answer = classifyAnswer(RECALL, 400, { successResult: ['a'], failedResult: { b: 'invalid.processQueryKey' } });
+		expect(answer.kind).toBe('refused');
+		expect(answer.body).toBeDefined();
+	});
+
+	test('errcode 88 with an empty sub_code takes the code its errmsg wraps', () => {
+		const answer = classifyAnswer(WORK, 200, { errcode: 88, sub_code: '', errmsg: 'ding talk error[subcode=90018,submsg=qps limit]' });
+		expect(answer).toMatchObject({ kind: 'throttled', code: '90018', message: 'qps limit' });
+	});
+
+	test('on the api host a numeric code is not DingTalk’s: a gateway’s JSON error at 502 is a lost answer', () => {
+		expect(classifyAnswer(RECALL, 502, { code: 502, message: 'Bad Gateway' })).toMatchObject({ kind: 'lost', code: 'invalidResponse' });
+	});
+
+	test('a result field that is null is no result: a DING answer with openDingId null is not a recall', () => {
+		expect(classifyAnswer(DING, 200, { openDingId: null }).kind).toBe('lost');
+		expect(classifyAnswer(DING, 200, { openDingId: null, code: 'recall.ding.exception', message: 'x' }).kind).toBe('refused');
 	});
 });

@@ -194,7 +194,7 @@ describe('DingTalk API credential: getting, storing and renewing the access toke
 		server = await startServer();
 		server.expireTokensAfter = 0; // every token is refused at once
 		const result = await recallRobot({ server, items: [{ keys: server.sendRobotMessages('dingRobotA', 40) }] });
-		expect(result.error.message).toMatch(/freshly issued access token/);
+		expect(result.error.description).toMatch(/access token it had just issued/);
 		expect(server.tokenFetches).toBeLessThanOrEqual(3);
 		expect(server.callsTo(PATHS.batchRecall).length).toBeLessThanOrEqual(6);
 	});

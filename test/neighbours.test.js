@@ -5,6 +5,7 @@
  * codes that are names of JavaScript's object methods, one robot's wrong code among several, and the
  * texts that tell a key's outcome.
  */
+const http = require('node:http');
 const path = require('node:path');
 const { startServer, credentialsFor, recallRobot, recallWork, json, PATHS } = require('./support/fixture');
 const { runNode, CredentialsHelper } = require('./support/n8n-harness');
@@ -383,5 +384,152 @@ describe('Work notifications keep their reading', () => {
 		expect(result.error).toBeUndefined();
 		expect(keysOf(result.success)).toEqual(ops);
 		expect(json(result.failed)).toEqual([expect.objectContaining({ processQueryKey: 'g1', errorCode: 'invalid.openConversationId' })]);
+	});
+});
+
+describe('The next ring of neighbours: what a review of the one answer table found', () => {
+	test.each(['system.busy', 'Forbidden.AccessDenied.QpsLimitForAppkeyAndApi'])(
+		'a failedResult reason %s is DingTalk busy, not a refusal: the key is asked again and recalled',
+		async (reason) => {
+			const server = await startServer();
+			const keys = server.sendRobotMessages('dingRobotA', 2);
+			server.injectFault(PATHS.batchRecall, `failedReason:${reason}`);
+
+			const result = await recallRobot({ server, items: [{ keys }], options: { ...FAST, checkUnclear: false } });
+
+			expect(result.failed).toEqual([]);
+			expect(json(result.success)).toEqual(keys.map((key) => expect.objectContaining({ processQueryKey: key, recalled: true })));
+		},
+	);
+
+	test('a whole-call invalidParameter.param.invalid is about the call, not a key: a batch costs at most three calls', async () => {
+		const server = await startServer();
+		const keys = server.sendRobotMessages('dingRobotA', 8);
+		server.injectFault(PATHS.batchRecall, { status: 400, body: { code: 'invalidParameter.param.invalid', message: 'param invalid', requestid: 'r-6' } }, 50);
+
+		const result = await recallRobot({ server, items: [{ keys }], options: FAST });
+
+		expect(json(result.failed).map((item) => item.errorCode)).toEqual(keys.map(() => 'invalidParameter.param.invalid'));
+		expect(server.callsTo(PATHS.batchRecall).length).toBeLessThanOrEqual(3);
+	});
+
+	test('keys a repeated answer named as recalled stay recalled: a 500 with successResult, then the repeat refuses them as already recalled', async () => {
+		const server = await startServer({ batchMode: 'lenient' });
+		const keys = server.sendRobotMessages('dingRobotA', 2);
+		server.injectFault(PATHS.batchRecall, { status: 500, body: { code: 'system.error', message: 'internal', successResult: keys, failedResult: {}, requestid: 'r-7' }, acted: true });
+
+		const result = await recallRobot({ server, items: [{ keys }], options: { ...FAST, checkUnclear: false } });
+
+		expect(result.failed).toEqual([]);
+		expect(json(result.success)).toEqual(keys.map((key) => expect.objectContaining({ processQueryKey: key, recalled: true })));
+		expect(result.success.every((item) => item.json.alreadyRecalled === undefined)).toBe(true);
+	});
+
+	test('a 400 per-key answer without a code is DingTalk’s per-key answer: the refused key is clearly refused, the other recalled', async () => {
+		const server = await startServer({ batchMode: 'lenient' });
+		const [good] = server.sendRobotMessages('dingRobotA', 1);
+		server.injectFault(PATHS.batchRecall, {
+			status: 400,
+			body: { successResult: [good], failedResult: { 'never-sent': 'invalid.processQueryKey' }, requestid: 'r-8' },
+			acted: true,
+		});
+
+		const result = await recallRobot({ server, items: [{ keys: [good, 'never-sent'] }], options: FAST });
+
+		expect(json(result.success)).toEqual([expect.objectContaining({ processQueryKey: good, recalled: true })]);
+		expect(result.success[0].json.alreadyRecalled).toBeUndefined();
+		const [refused] = json(result.failed);
+		expect(refused).toMatchObject({ processQueryKey: 'never-sent', errorCode: 'invalid.processQueryKey' });
+		expect(refused).not.toHaveProperty('mayBeRecalled');
+		expect(server.callsTo(PATHS.batchRecall)).toHaveLength(1);
+	});
+
+	test('the token API throttled once is waited out as a throttle, even with Retries 0', async () => {
+		const server = await startServer();
+		const keys = server.sendRobotMessages('dingRobotA', 2);
+		server.injectFault(PATHS.accessToken, {
+			status: 403,
+			body: { code: 'Forbidden.AccessDenied.QpsLimitForAppkeyAndApi', message: 'qps limit', requestid: 'r-9' },
+		});
+
+		const result = await recallRobot({ server, items: [{ keys }], options: { ...FAST, maxRetries: 0 } });
+
+		expect(result.error).toBeUndefined();
+		expect(keysOf(result.success)).toEqual(keys);
+		expect(server.callsTo(PATHS.accessToken)).toHaveLength(2);
+	});
+
+	test('a ban page from the token API is waited out for as long as it asks, not for Retry Delay', async () => {
+		const server = await startServer();
+		const keys = server.sendRobotMessages('dingRobotA', 1);
+		server.injectFault(PATHS.accessToken, 'ban');
+
+		const result = await recallRobot({ server, items: [{ keys }], options: { ...FAST, maxRetries: 0 } });
+
+		expect(result.error).toBeUndefined();
+		expect(keysOf(result.success)).toEqual(keys);
+		const [banned, renewed] = server.callsTo(PATHS.accessToken);
+		expect(renewed.at - banned.at).toBeGreaterThanOrEqual(server.banWaitSeconds * 1000);
+	});
+
+	test('an error the node names itself (no DingTalk API at the address) says its code without calling it DingTalk’s', async () => {
+		const server = await startServer();
+		const notDingTalk = http.createServer((_request, response) => response.writeHead(404, { 'content-type': 'text/plain' }).end('not found'));
+		await new Promise((resolve) => notDingTalk.listen(0, '127.0.0.1', resolve));
+		try {
+			const address = `http://127.0.0.1:${notDingTalk.address().port}`;
+			const credentials = credentialsFor(server, { apiBaseUrl: address, oapiBaseUrl: address });
+			const result = await recallRobot({ server, credentials, items: [{ keys: 'k1' }], options: FAST });
+			expect(result.error.name).toBe('NodeApiError');
+			expect(result.error.description).toMatch(/\(code: http404\)/);
+			expect(result.error.description).not.toMatch(/DingTalk code/);
+		} finally {
+			await new Promise((resolve) => notDingTalk.close(resolve));
+		}
+	});
+
+	test('a token DingTalk issued and at once rejected again does not send the user to the Test button, which would pass', async () => {
+		const server = await startServer();
+		server.injectFault(PATHS.batchRecall, 'tokenExpired', 2);
+
+		const result = await recallRobot({ server, items: [{ keys: 'k1' }], options: FAST });
+
+		expect(result.error.name).toBe('NodeApiError');
+		expect(result.error.description).not.toMatch(/Test button/);
+		expect(result.error.description).toMatch(/DingTalk code: /);
+	});
+
+	test('a read status refused for the whole robot is asked once, not once per key', async () => {
+		const server = await startServer({ batchMode: 'notRevokeBare' });
+		const keys = server.sendRobotMessages('dingRobotA', 5);
+		server.injectFault(PATHS.readStatus, { status: 403, body: { code: 'Forbidden.AccessDenied.AccessTokenPermissionDenied', message: 'no permission', requestid: 'r-10' } }, 10);
+
+		const result = await recallRobot({ server, items: [{ keys: [...keys, 'never-sent'] }], options: FAST });
+
+		expect(result.failed.length + result.success.length).toBe(6);
+		expect(server.callsTo(PATHS.readStatus)).toHaveLength(1);
+	});
+
+	test('Check Unclear Keys given as the text "false" by an expression is off', async () => {
+		const server = await startServer();
+		const [key] = server.sendRobotMessages('dingRobotA', 1);
+		server.injectFault(PATHS.batchRecall, 'lostAnswer', 10);
+
+		const result = await recallRobot({ server, items: [{ keys: key }], options: { ...FAST, maxRetries: 0, checkUnclear: '={{ "false" }}' } });
+
+		expect(json(result.failed)).toEqual([expect.objectContaining({ processQueryKey: key, mayBeRecalled: true })]);
+		expect(server.callsTo(PATHS.readStatus)).toHaveLength(0);
+	});
+
+	test('an operation the node does not know stops with an error naming it, instead of recalling as another', async () => {
+		const server = await startServer();
+		const [key] = server.sendRobotMessages('dingRobotA', 1);
+		const result = await runNode({
+			items: [{ keys: key }],
+			credentials: credentialsFor(server),
+			parameters: { operation: 'recallSomethingElse', robotCode: 'dingRobotA', processQueryKeys: '={{ $json.keys }}', options: FAST },
+		});
+		expect(result.error?.message).toMatch(/recallSomethingElse/);
+		expect(server.isRecalled(key)).toBe(false);
 	});
 });

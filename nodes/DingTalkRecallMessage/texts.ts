@@ -34,7 +34,8 @@ export const TEXTS = {
 	notRecalled: (code: string, message: string) => `DingTalk did not recall the message (${code}: ${message}).`,
 	failedReason: (reason: string) => `DingTalk could not recall this message; its reason: ${reason}.`,
 	tokenUnavailable: (message: string) => `${message} The node repeated the token request within Retries; run again later.`,
-	freshTokenRejected: (code: string, message: string) => `DingTalk rejected a freshly issued access token (${code}: ${message}).`,
+	freshTokenRejected:
+		"DingTalk rejected an access token it had just issued, twice. Check that the credential's API Base URL and OAPI Base URL belong to the same DingTalk environment and that no proxy between n8n and DingTalk drops the token header, then run again.",
 	credentialUnreadable: (message: string) => `n8n could not read the DingTalk API credential (${message}).`,
 	credentialUnreadableFix: 'Select a DingTalk API credential on the node, and check that it still exists and that this workflow may use it.',
 	missingBaseUrl: 'The DingTalk API credential has no base URL for its Custom environment.',

@@ -1,10 +1,11 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, JsonObject } from 'n8n-workflow';
 import { NodeApiError } from 'n8n-workflow';
 
+import { codeLabel } from '../../../credentials/DingTalkAnswers';
 import { chunk, runWithConcurrency, uniqueByPool } from '../helpers/batching';
 import type { ParsedList, SingleValue } from '../helpers/inputs';
 import type { KeyResult, RecallOutcome } from '../helpers/results';
-import { configurationMessage, KeyLedger, notRecalled, outcomeOfAnswer, recalled, toOutputs } from '../helpers/results';
+import { configurationMessage, configurationProblem, KeyLedger, notRecalled, outcomeOfAnswer, recalled, toOutputs } from '../helpers/results';
 import { TEXTS } from '../texts';
 import type { Answer, DingTalkCall, DingTalkClient } from '../transport';
 
@@ -157,11 +158,10 @@ function alreadyGoneNote(ledgers: KeyLedger[]): string {
 /** The error that stops the run, in DingTalk's own code: what went wrong, what to fix, and what is already gone. */
 function configurationFailure(context: IExecuteFunctions, answer: Answer, ledgers: KeyLedger[]): NodeApiError {
 	const requestId = answer.requestId ? `, request ID ${answer.requestId}` : '';
-	// A token failure's message says what to check already; the credential's Test button tries the fix.
-	const fix = `${answer.text ?? TEXTS.credentialTest} `;
+	const { problem, fix = TEXTS.credentialTest } = configurationProblem(answer);
 	return new NodeApiError(context.getNode(), { code: answer.code, message: answer.message } as JsonObject, {
-		message: answer.text ? TEXTS.refusedCall(answer.code, answer.message) : answer.message,
-		description: `${fix}(DingTalk code: ${answer.code}${requestId})${alreadyGoneNote(ledgers)}`,
+		message: problem,
+		description: `${fix} (${codeLabel(answer.code)}${requestId})${alreadyGoneNote(ledgers)}`,
 	});
 }
 

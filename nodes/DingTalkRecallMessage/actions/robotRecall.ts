@@ -180,12 +180,19 @@ const NOT_RECALLED_STATUSES = new Set(['SUCCESS', 'PROCESSING']);
 async function confirmByReadStatus(run: BatchRun, keys: string[]): Promise<void> {
 	const { client, api, pool, ledger } = run;
 	if (!api.readStatus) return;
+	/** DingTalk refused the read status for the robot or the app: no other key's can be had either. */
+	let refusedForAll = false;
 	for (const key of keys) {
 		if (!ledger.worthAsking(key)) continue;
+		if (refusedForAll) {
+			ledger.statusShows(key, 'unavailable');
+			continue;
+		}
 		if (client.stopped) return;
 		const call = { ...api.readStatus(pool.robotCode, pool.openConversationId, key), resultFields: ['sendStatus'] };
 		const answer = await client.call(call, { once: true });
 		if (answer.kind === 'cancelled' || client.stopped) return;
+		refusedForAll = answer.kind === 'configuration';
 		const status = answer.kind === 'ok' ? String(answer.body?.sendStatus).toUpperCase() : '';
 		if (status === 'RECALLED') ledger.statusShows(key, 'recalled', answer.requestId);
 		else ledger.statusShows(key, NOT_RECALLED_STATUSES.has(status) ? 'notRecalled' : 'unavailable');

@@ -1,5 +1,5 @@
 import type { ICredentialDataDecryptedObject, IExecuteFunctions, INode, INodeExecutionData, JsonObject } from 'n8n-workflow';
-import { NodeApiError } from 'n8n-workflow';
+import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 import { dingTalkBaseUrls } from '../../../credentials/DingTalkHosts';
 import { notRecalled, toToolOutput } from '../helpers/results';
@@ -103,13 +103,17 @@ async function setUp(context: IExecuteFunctions): Promise<{ client: DingTalkClie
 	const settings = {
 		batchSize: clamp(options.batchSize, DEFAULT_OPTIONS.batchSize, 1, 20),
 		concurrency: clamp(options.concurrency, DEFAULT_OPTIONS.concurrency, 1, 20),
-		checkUnclear: options.checkUnclear ?? DEFAULT_OPTIONS.checkUnclear,
+		// An expression may give the text "false".
+		checkUnclear: String(options.checkUnclear ?? DEFAULT_OPTIONS.checkUnclear).toLowerCase() !== 'false',
 	};
 	return { client, settings };
 }
 
 export async function router(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-	const operation = operations.get(this.getNodeParameter('operation', 0) as string) ?? recallRobotOneOnOneMessages;
+	const name = this.getNodeParameter('operation', 0) as string;
+	const operation = operations.get(name);
+	// Only a workflow saved by a later version of the node names an operation this one does not know.
+	if (!operation) throw new NodeOperationError(this.getNode(), `The operation "${name}" is not known to this version of the node`);
 	const requests = collectKeyRequests(this, this.getInputData(), operation.keyParameters);
 	const setup = await setUp(this);
 	let outputs: INodeExecutionData[][];

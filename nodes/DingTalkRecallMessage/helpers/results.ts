@@ -1,6 +1,7 @@
 import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
 
 import type { Answer, KeyVerdict } from '../../../credentials/DingTalkAnswers';
+import { keyVerdicts } from '../../../credentials/DingTalkAnswers';
 import { explainCode, STATUS_NOTES, TEXTS } from '../texts';
 
 /** What happened to one key (or one work notification), as DingTalk or the node told it. */
@@ -30,11 +31,17 @@ function notReported(requestId?: string): RecallOutcome {
 	return notRecalled('notReported', explainCode('notReported', ''), requestId);
 }
 
-/** What a configuration error tells the user: DingTalk's words, then what to do, each once. */
-export function configurationMessage(answer: Answer): string {
+/** What a configuration error says, in DingTalk's words, and what to do about it where its row says. */
+export function configurationProblem(answer: Answer): { problem: string; fix?: string } {
 	// A token failure's message already says what to check.
-	if (!answer.text) return answer.message;
-	return `${TEXTS.refusedCall(answer.code, answer.message)}. ${answer.text}`;
+	if (!answer.text) return { problem: answer.message };
+	return { problem: TEXTS.refusedCall(answer.code, answer.message), fix: answer.text };
+}
+
+/** What a configuration error tells the user on a Failed item: DingTalk's words, then what to do, each once. */
+export function configurationMessage(answer: Answer): string {
+	const { problem, fix } = configurationProblem(answer);
+	return fix ? `${problem}. ${fix}` : problem;
 }
 
 /** A final answer that is not a success, as the outcome of every key the call carried. */
@@ -95,9 +102,14 @@ export class KeyLedger {
 		}
 	}
 
-	/** Every attempt of a call that carried `keys`: a lost answer leaves them unheard. */
-	hear(keys: Iterable<string>, answer: Answer): void {
-		if (answer.kind === 'lost') this.notHeard(keys);
+	/**
+	 * Every attempt of a call that carried `keys`, the ones repeated too: a key its per-key result names as
+	 * recalled is recalled (a repeat would be refused as already recalled); a lost answer leaves the others unheard.
+	 */
+	hear(keys: readonly string[], answer: Answer): void {
+		const verdicts = keyVerdicts(answer.body);
+		for (const key of keys) if (verdicts.get(key)?.recalled) this.set(key, recalled(answer.requestId));
+		if (answer.kind === 'lost') this.notHeard(keys.filter((key) => !verdicts.has(key)));
 	}
 
 	/** DingTalk answered for these keys with a per-key answer; returns the keys it did not name, and those it failed on for a moment. */

@@ -97,5 +97,7 @@ export async function sendOnce(
 		code: tokenFailure.code,
 		message: tokenFailure.message,
 		tokenFailure: tokenFailure.dingTalkTokenFailure,
+		tokenAnswerKind: tokenFailure.answerKind,
+		waitSeconds: tokenFailure.waitSeconds,
 	};
 }

@@ -1,7 +1,6 @@
 import type { ICredentialDataDecryptedObject, IExecuteFunctions } from 'n8n-workflow';
 
 import type { Answer } from '../../../credentials/DingTalkAnswers';
-import { meaningOf } from '../../../credentials/DingTalkAnswers';
 import type { Clock } from '../../../credentials/DingTalkClock';
 import { tokenDue } from '../../../credentials/DingTalkTokenRenewal';
 import { TEXTS } from '../texts';
@@ -12,6 +11,9 @@ import type { RetryPolicy } from './retryPolicy';
 
 /** After a renewal ahead of expiry failed for a moment, the next try waits this long (the token lasts minutes more). */
 const RENEW_AGAIN_AFTER_MS = 30_000;
+
+/** What the token request's repeat loop is told once there is nothing to repeat: a token, a refusal, the stop. */
+const SETTLED: Answer = { kind: 'ok', code: 'ok', message: 'the token request is settled' };
 
 /** Sends a call with the credential it is given (its token, or none: then n8n gets one first). */
 export type SendWith = (credential: StoredCredential) => Promise<Answer>;
@@ -143,7 +145,7 @@ export class TokenSession {
 				this.token.rejectedGeneration = Math.max(this.token.rejectedGeneration, generation);
 				continue;
 			}
-			return { ...answer, kind: 'configuration', scope: 'app', message: TEXTS.freshTokenRejected(answer.code, answer.message) };
+			return { ...answer, kind: 'configuration', scope: 'app', text: TEXTS.freshTokenRejected };
 		}
 	}
 
@@ -182,32 +184,38 @@ export class TokenSession {
 				settle();
 				return await sendWith(this.withProcessToken());
 			}
-			for (let attempt = 1; ; attempt++) {
-				const renewing: StoredCredential = { ...stored, data: { ...stored.data, accessToken: '' } };
-				const answer = await this.pacedRenewal(sendWith, renewing);
-				if (renewing.data.accessToken) {
-					token.accessToken = String(renewing.data.accessToken);
-					token.renewAt = Number(renewing.data.renewAt ?? 0);
-					token.generation++;
-					settle();
-					return answer;
-				}
-				const passing = answer.kind === 'tokenUnavailable' && answer.tokenFailure !== 'refused';
-				if (passing && ahead) {
-					token.renewAgainAt = this.clock.now() + RENEW_AGAIN_AFTER_MS;
-					settle();
-					return await sendWith(this.withProcessToken());
-				}
-				if (passing && attempt <= this.retry.settings.maxRetries && !this.retry.stopped) {
-					await this.retry.waitBeforeRepeat(attempt);
-					continue;
-				}
-				const failure = this.unavailable(answer);
-				// A stopped run settles nothing for the others: the next waiter renews in its place.
-				settle(answer.code === 'cancelled' ? undefined : failure);
-				if (answer.code !== 'cancelled') this.failure = failure;
-				return failure;
+			let renewing = stored;
+			/** The last token request's failure, or the carried call's own answer once the request is settled. */
+			let answer: Answer = stoppedAnswer(false);
+			// The token request is repeated as any call is (faults within Retries, throttles after their wait),
+			// except ahead of expiry, when the token in hand serves meanwhile. The carried call's answer is never repeated here.
+			await this.retry.run(async () => {
+				renewing = { ...stored, data: { ...stored.data, accessToken: '' } };
+				answer = await this.pacedRenewal(sendWith, renewing);
+				if (renewing.data.accessToken || answer.kind !== 'tokenUnavailable' || ahead) return SETTLED;
+				return { ...answer, kind: answer.tokenAnswerKind ?? 'failed' };
+			});
+			if (renewing.data.accessToken) {
+				token.accessToken = String(renewing.data.accessToken);
+				token.renewAt = Number(renewing.data.renewAt ?? 0);
+				token.generation++;
+				settle();
+				return answer;
 			}
+			if (answer.kind === 'tokenUnavailable' && answer.tokenFailure !== 'refused' && ahead) {
+				token.renewAgainAt = this.clock.now() + RENEW_AGAIN_AFTER_MS;
+				settle();
+				return await sendWith(this.withProcessToken());
+			}
+			// A stopped run settles nothing for the others: the next waiter renews in its place.
+			if (answer.code === 'cancelled' || this.retry.stopped) {
+				settle();
+				return stoppedAnswer(false);
+			}
+			const failure = this.unavailable(answer);
+			settle(failure);
+			this.failure = failure;
+			return failure;
 		} catch (error) {
 			// Reading the stored credential failed: n8n's own fault, nothing to repeat.
 			const failure: Answer = {
@@ -228,7 +236,7 @@ export class TokenSession {
 		if (ticket === undefined) return stoppedAnswer(false);
 		const answer = await sendWith(renewing);
 		if (renewing.data.accessToken) this.tokenPacer.admitted(ticket);
-		else if (answer.kind === 'tokenUnavailable' && meaningOf(answer.code)?.kind === 'throttled') this.tokenPacer.throttled(ticket);
+		else if (answer.tokenAnswerKind === 'throttled') this.tokenPacer.throttled(ticket);
 		else if (answer.kind === 'tokenUnavailable') this.tokenPacer.admitted(ticket);
 		else this.tokenPacer.abandon(ticket);
 		return answer;
