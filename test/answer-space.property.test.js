@@ -43,6 +43,8 @@ const API_ANSWERS = [
 	'permissionDenied', apiError(403, 'Forbidden.AccessDenied.IpNotInWhiteList'), apiError(403, 'Forbidden.AccessDenied.ApiCountLimitForOrg'),
 	apiError(400, 'invalidParameter.robotCode'),
 	'refuse:Forbidden.AccessDenied.AppNotInEdition', 'refuse:constructor',
+	// A gateway's JSON error: DingTalk's codes on this host are words, never numbers.
+	{ status: 502, body: { code: 502, message: 'Bad Gateway' }, acted: true },
 ];
 
 const ROBOT_RECALL_ANSWERS = [
@@ -51,6 +53,8 @@ const ROBOT_RECALL_ANSWERS = [
 	apiError(400, 'invalid.processQueryKey'), apiError(400, 'invalid.processQueryKey', { successResult: [], failedResult: {} }),
 	apiError(400, 'robot.processQueryKey.expired'),
 	'failedReason:SYSTEM_ERROR', 'failedReason:some.undocumented.reason', 'failedReason:toString',
+	'failedReason:system.busy', 'failedReason:Forbidden.AccessDenied.QpsLimitForAppkeyAndApi',
+	'perKeyIn500', 'perKeyIn400',
 	'silent', { status: 200, body: { successResult: [], failedResult: {}, requestid: 'scripted' } },
 ];
 
@@ -58,6 +62,7 @@ const DING_ANSWERS = [
 	...API_ANSWERS,
 	apiError(400, 'recall.ding.exception', { message: 'recall.ding.exception ding already expired' }),
 	apiError(400, 'invalidParameter.param.invalid'),
+	{ status: 200, body: { openDingId: null, requestid: 'scripted' } },
 ];
 
 const WORK_ANSWERS = [
@@ -66,6 +71,7 @@ const WORK_ANSWERS = [
 	'systemBusy', 'ban', 'tokenExpired',
 	oapiAnswer({ errcode: 88, sub_code: '90018', sub_msg: 'qps', errmsg: 'ding talk error[subcode=90018,submsg=qps]' }),
 	oapiAnswer({ errcode: 88, errmsg: 'ding talk error[subcode=90002,submsg=当前所有钉钉应用调用该接口次数过多]' }),
+	oapiAnswer({ errcode: 88, sub_code: '', errmsg: 'ding talk error[subcode=90018,submsg=qps]' }),
 	oapiAnswer({ errcode: 60011, errmsg: 'no permission' }), oapiAnswer({ errcode: 60020, errmsg: 'ip not allowed' }),
 	oapiAnswer({ errcode: 123456, errmsg: 'unknown' }), oapiAnswer({ errcode: 400002, errmsg: 'Invalid agentId or taskId' }),
 	{ status: 200, body: { ok: true }, acted: true },
@@ -79,6 +85,7 @@ const STATUS_ANSWERS = [
 const TOKEN_ANSWERS = [
 	'none', 'none', '500', '502', 'drop', '429', 'busy200', 'ban', 'empty200',
 	apiError(400, 'system.exception'), apiError(403, 'Forbidden.AccessDenied.IpNotInWhiteList'), apiError(400, 'invalidClientIdOrSecret'),
+	apiError(403, 'Forbidden.AccessDenied.QpsLimitForAppkeyAndApi'),
 ];
 
 // ---------------------------------------------------------------- the operations and their worlds
@@ -362,6 +369,8 @@ async function nothingMisreported(spec) {
 				continue;
 			}
 			expect(json.recalled).toBe(false);
+			// A recall DingTalk's answer named is told as not recalled: never, whatever came after (unless the stop cut the answer off).
+			if (!stopped) expect(carrying.some(({ call }) => (call.reportedKeys ?? []).map(String).includes(value))).toBe(false);
 			expect(typeof json.errorCode).toBe('string');
 			expect(json.errorCode.length).toBeGreaterThan(0);
 			expect(typeof json.errorMessage).toBe('string');

@@ -203,6 +203,7 @@ class DingTalkServer {
 	 * then the connection drops), lostAnswerTimeout (the recall happens, then no answer ever comes), silent
 	 * (the recall happens; the 200 answer says nothing about the keys), or
 	 * `failedReason:<reason>` (the messages are not recalled; each key comes back in `failedResult` with the reason),
+	 * perKeyIn500 / perKeyIn400 (the recall happens; DingTalk's per-key answer comes at HTTP 500 with `system.error`, or at 400 with no code),
 	 * proxy200 / empty200 (HTTP 200 with `{error}` or `{}`: not DingTalk's answer, nothing done),
  * permissionDenied (the app lost the robot permission), `refuse:<code>` (HTTP 400 with a code no document lists),
  * or none (a normal answer: faults queue behind it). Faults on the token paths make the token API fail.
@@ -353,6 +354,8 @@ class DingTalkServer {
 			case 'lostAnswer':
 			case 'lostAnswerTimeout':
 			case 'silent':
+			case 'perKeyIn500':
+			case 'perKeyIn400':
 				return false;
 			default:
 				if (fault.startsWith('failedReason:')) return false;
@@ -549,6 +552,12 @@ class DingTalkServer {
 			return send(400, { code: 'notRevoke.all.messages', message: 'Not all messages were recalled', requestid, ...perKey });
 		}
 		if (fault === 'silent') return send(200, { requestid });
+		// DingTalk's per-key answer, at an error status: with a code (a 500 that still lists the keys) or without one.
+		if (fault === 'perKeyIn500' || fault === 'perKeyIn400') {
+			call.reportedKeys = successResult;
+			const code = fault === 'perKeyIn500' ? { code: 'system.error', message: 'internal error' } : {};
+			return send(fault === 'perKeyIn500' ? 500 : 400, { ...code, successResult: [...new Set(successResult)], failedResult, requestid });
+		}
 		// The keys the answer names as recalled, where the answer is not lost on its way.
 		if (!fault?.startsWith('lostAnswer')) call.reportedKeys = successResult;
 		return send(200, { successResult: [...new Set(successResult)], failedResult, requestid });
