@@ -4,8 +4,6 @@
  * hosts. The credential and the node's transport read answers only through this module. The rows come
  * from DingTalk's documentation and from its recorded answers (`dingtalk-api.md`), which win where they differ.
  */
-import type { TokenFailureKind } from './DingTalkTokenRenewal';
-import { errorChain } from './DingTalkTokenRenewal';
 
 export type AnswerKind =
 	/** DingTalk's answer, with its API's result fields. */
@@ -29,6 +27,16 @@ export type AnswerKind =
 	| 'tokenUnavailable'
 	/** The execution was stopped before the call went. */
 	| 'cancelled';
+
+/**
+ * How a token request failed:
+ * - `passing`: DingTalk or the network failed for a moment (5xx, 429, `system.busy`, a dropped connection,
+ *   a timeout) — repeat it like any other call;
+ * - `unreachable`: no connection at all (refused, unknown host) — repeat it, and if it lasts, the
+ *   credential's Environment or base URLs are wrong;
+ * - `refused`: DingTalk said the keys or the address are wrong — a configuration error, never repeated.
+ */
+export type TokenFailureKind = 'passing' | 'unreachable' | 'refused';
 
 /** Whom a configuration error concerns: the whole app (stop the run), or one robot or chat (fail its keys only). */
 export type ConfigurationScope = 'app' | 'pool';
@@ -330,6 +338,17 @@ export function classifyAnswer(shape: ApiShape, statusCode: number, rawBody: unk
 		...(meaning.reach ? { reach: meaning.reach } : {}),
 		...(meaning.text ? { text: meaning.text } : {}),
 	};
+}
+
+/** An error and the causes under it, as n8n's helpers and axios wrap them (a few levels at most). */
+export function errorChain(error: unknown): Array<Record<string, unknown>> {
+	const chain: Array<Record<string, unknown>> = [];
+	for (let current = error; current && typeof current === 'object' && chain.length < 6; ) {
+		const level = current as Record<string, unknown>;
+		chain.push(level);
+		current = level.cause;
+	}
+	return chain;
 }
 
 /** Network codes that mean no connection was made: the call never left, so DingTalk did nothing. */

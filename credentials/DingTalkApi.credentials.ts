@@ -8,11 +8,10 @@ import type {
 	Icon,
 } from 'n8n-workflow';
 
-import type { Answer, ApiShape } from './DingTalkAnswers';
+import type { Answer, ApiShape, TokenFailureKind } from './DingTalkAnswers';
 import { classifyAnswer, classifyRequestFailure, isUnreachable } from './DingTalkAnswers';
 import { currentClock } from './DingTalkClock';
 import { dingTalkBaseUrls, hostOf, tokenUrl } from './DingTalkHosts';
-import type { TokenFailureKind } from './DingTalkTokenRenewal';
 import { DingTalkTokenDueError, DingTalkTokenError, renewAfter, tokenDue } from './DingTalkTokenRenewal';
 
 /** Every error the credential throws while getting a token starts with this. */

@@ -1,6 +1,7 @@
 import type { ICredentialDataDecryptedObject } from 'n8n-workflow';
 
-import type { AnswerKind } from './DingTalkAnswers';
+import type { AnswerKind, TokenFailureKind } from './DingTalkAnswers';
+import { errorChain } from './DingTalkAnswers';
 
 /**
  * What passes between the credential, which gets DingTalk's access tokens, and the node's client, which
@@ -25,15 +26,6 @@ export function tokenDue(credentials: ICredentialDataDecryptedObject, now: numbe
 	return renewAt > 0 && now >= renewAt;
 }
 
-/**
- * How a token request failed:
- * - `passing`: DingTalk or the network failed for a moment (5xx, 429, `system.busy`, a dropped connection,
- *   a timeout) — repeat it like any other call;
- * - `unreachable`: no connection at all (refused, unknown host) — repeat it, and if it lasts, the
- *   credential's Environment or base URLs are wrong;
- * - `refused`: DingTalk said the keys or the address are wrong — a configuration error, never repeated.
- */
-export type TokenFailureKind = 'passing' | 'unreachable' | 'refused';
 
 const TOKEN_FAILURE = 'dingTalkTokenFailure';
 
@@ -54,17 +46,6 @@ export class DingTalkTokenError extends Error {
 		super(message);
 		this[TOKEN_FAILURE] = kind;
 	}
-}
-
-/** An error and the causes under it, as n8n's helpers and axios wrap them (a few levels at most). */
-export function errorChain(error: unknown): Array<Record<string, unknown>> {
-	const chain: Array<Record<string, unknown>> = [];
-	for (let current = error; current && typeof current === 'object' && chain.length < 6; ) {
-		const level = current as Record<string, unknown>;
-		chain.push(level);
-		current = level.cause;
-	}
-	return chain;
 }
 
 /** The token failure somewhere in an error n8n's helper wrapped, if there is one. */
