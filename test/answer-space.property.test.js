@@ -415,7 +415,7 @@ async function nothingMisreported(spec) {
 }
 
 const FIXED_SEEDS = [20261203, 7, -1066];
-const RUNS_PER_SEED = Number(process.env.FC_RUNS ?? 60);
+const RUNS_PER_SEED = Number(process.env.FC_RUNS ?? 40);
 
 function seedsToRun() {
 	const requested = process.env.FC_SEED;
