@@ -3,10 +3,17 @@ import { sleep } from 'n8n-workflow';
 /** Time as the credential and the node see it: token expiry, backoff and pacing all read and wait on one clock. */
 export interface Clock {
 	now: () => number;
-	wait: (ms: number) => Promise<void>;
+	/** Waits `ms`; when `signal` aborts first, ends the wait at once and clears its timer. */
+	wait: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
-export const systemClock: Clock = { now: () => Date.now(), wait: async (ms) => await sleep(ms) };
+export const systemClock: Clock = {
+	now: () => Date.now(),
+	wait: async (ms, signal) => {
+		// n8n 2.x clears the timer and rejects when the signal aborts (the stop is the caller's to see); 1.x lets the timer run out.
+		await sleep(ms, signal).catch(() => {});
+	},
+};
 
 let processClock: Clock = systemClock;
 
@@ -36,7 +43,7 @@ export async function untilStopped<T>(work: Promise<T>, signal?: AbortSignal): P
 	}
 }
 
-/** Waits `ms`, or less if the execution is stopped meanwhile. */
+/** Waits `ms`, or less if the execution is stopped meanwhile: the stop clears the wait's timer. */
 export async function waitUnlessStopped(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
-	await untilStopped(clock.wait(ms), signal);
+	await untilStopped(clock.wait(ms, signal), signal);
 }

@@ -89,6 +89,26 @@ describe('A stopped execution stops', () => {
 		expect(keys.some((key) => server.isRecalled(key))).toBe(false);
 	});
 
+	test('a stop during the wait a ban page asks for (30 s) and during a backoff: the stop clears the timers, nothing waits on', async () => {
+		const server = await startServer({ banWaitSeconds: 30 });
+		const timersRunning = () => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
+		for (const [fault, options] of [['ban', {}], ['500', { retryDelay: 8000 }]]) {
+			const keys = server.sendRobotMessages('dingRobotA', 2);
+			server.injectFault(PATHS.batchRecall, fault, 1);
+			let stop;
+			server.onRequest = (call) => call.path === PATHS.batchRecall && setTimeout(stop, 50);
+			await pause(10);
+			const before = timersRunning();
+
+			const result = await recallRobot({ server, items: [{ keys }], options, onStart: (s) => (stop = s) });
+			await pause(20);
+
+			expect(json(result.failed).map((item) => item.errorCode)).toEqual(['cancelled', 'cancelled']);
+			// The wait's timer (up to 30 s) is gone with the stop, not left to run out.
+			expect(timersRunning()).toBeLessThanOrEqual(before);
+		}
+	});
+
 	test('a stop while an answer is outstanding: the call is aborted, its keys Failed with mayBeRecalled, and no status query runs', async () => {
 		const server = await startServer();
 		const keys = server.sendRobotMessages('dingRobotA', 2);

@@ -9,7 +9,26 @@ class SimulatedClock {
 		this.time = start;
 		this.timers = [];
 		this.now = () => this.time;
-		this.wait = (ms) => new Promise((resolve) => this.timers.push({ at: this.time + Math.max(0, ms), resolve, order: this.timers.length }));
+		this.order = 0;
+		this.wait = (ms, signal) =>
+			new Promise((resolve) => {
+				const timer = { at: this.time + Math.max(0, ms), resolve, order: ++this.order };
+				this.timers.push(timer);
+				// As n8n's sleep does: an abort clears the timer and ends the wait at once.
+				signal?.addEventListener('abort', () => this.clear(timer), { once: true });
+			});
+	}
+
+	/** Timers still waiting to fire, the latest due first. */
+	pending() {
+		return this.timers.map((timer) => timer.at - this.time).sort((a, b) => b - a);
+	}
+
+	clear(timer) {
+		const index = this.timers.indexOf(timer);
+		if (index < 0) return;
+		this.timers.splice(index, 1);
+		timer.resolve();
 	}
 
 	/** Runs timers in time order, letting every promise settle after each, until none are left. */

@@ -21,9 +21,20 @@ class SkippingClock {
 		return Date.now() + this.skipped;
 	}
 
-	async wait(ms) {
+	async wait(ms, signal) {
 		await new Promise((resolve) => {
-			this.timers.push({ due: this.now() + Math.max(0, ms), order: ++this.sequence, resolve });
+			const timer = { due: this.now() + Math.max(0, ms), order: ++this.sequence, resolve };
+			this.timers.push(timer);
+			// As n8n's sleep does: an abort clears the timer and ends the wait at once.
+			signal?.addEventListener(
+				'abort',
+				() => {
+					const index = this.timers.indexOf(timer);
+					if (index >= 0) this.timers.splice(index, 1);
+					resolve();
+				},
+				{ once: true },
+			);
 			this.fireSoon();
 		});
 	}

@@ -6,8 +6,16 @@ import { currentClock } from '../../../credentials/DingTalkClock';
 /** DingTalk's limit on a standard plan: 20 calls per second per app per API. */
 export const STANDARD_CALLS_PER_SECOND = 20;
 
-/** The longest pause between probes, in windows, while DingTalk keeps refusing them. */
-const MAX_PROBE_PAUSE = 3;
+/** The longest pause between probes, in windows, while DingTalk keeps refusing them: at least, and at most. */
+const MIN_LONGEST_PROBE_PAUSE = 3;
+const MAX_LONGEST_PROBE_PAUSE = 16;
+
+/** Probes a fresh pacer sends at once: on DingTalk's standard plan each one is refused, a throttled answer. */
+const FIRST_PROBES = 2;
+
+function firstProbes(limit: number): number {
+	return Math.min(FIRST_PROBES, Math.ceil(limit / 4));
+}
 
 interface PacedCall {
 	ticket: number;
@@ -40,11 +48,12 @@ export const PACER_AGES_AFTER_MS = 60_000;
  * count never falls below DingTalk's, whatever the network's delays, so calls within the limit are
  * admitted unless something else (another process, a lower limit) uses the app too.
  *
- * The limit starts at DingTalk's standard rate. While calls wait for room, a few probes go above it;
+ * The limit starts at DingTalk's standard rate. While calls wait for room, two probes go above it;
  * each one that proves room (DingTalk admitted it, and every call started before it) raises the limit
  * by one and lets one more probe go, so the limit doubles every round trip while DingTalk admits more
- * (paid plans, or another process that stopped). A refused probe stops probing for one to three
- * windows. A refused call within the limit means others use the app too: the limit drops to what
+ * (paid plans, or another process that stopped). A refused probe stops probing for a window, and each
+ * refused probe after it doubles the pause, up to as many windows as the standard rate is to the pacer's
+ * share (3 to 16): many processes sharing an app probe about once a window between them. A refused call within the limit means others use the app too: the limit drops to what
  * DingTalk admitted of this pacer's calls, its share; processes sharing an app converge this way to
  * DingTalk's limit between them, with no coordination but DingTalk's answers.
  */
@@ -74,11 +83,11 @@ export class Pacer {
 	/** No probe before this time: DingTalk refused a call lately. */
 	private probeFrom = 0;
 
-	/** Windows to wait before the next probe: doubles with each refused probe, up to MAX_PROBE_PAUSE. */
+	/** Windows to wait before the next probe: doubles with each refused probe, up to the longest pause. */
 	private probePause = 1;
 
-	/** When the pacer will look for room again, if it is waiting for time to pass. */
-	private wakeAt?: number;
+	/** When the pacer will look for room again, if calls wait for time to pass; cancelled once none waits. */
+	private wake?: { at: number; cancel: AbortController };
 
 	constructor(
 		private readonly startLimit = STANDARD_CALLS_PER_SECOND,
@@ -86,7 +95,7 @@ export class Pacer {
 		private readonly clock: Clock = currentClock(),
 	) {
 		this.limit = startLimit;
-		this.probes = Math.ceil(startLimit / 4);
+		this.probes = firstProbes(startLimit);
 		this.lastActive = clock.now();
 	}
 
@@ -162,7 +171,7 @@ export class Pacer {
 	/** Back to DingTalk's standard rate, as a new pacer. */
 	private startAfresh(): void {
 		this.limit = this.startLimit;
-		this.probes = Math.ceil(this.startLimit / 4);
+		this.probes = firstProbes(this.startLimit);
 		this.climbing = true;
 		this.probeFrom = 0;
 		this.probePause = 1;
@@ -189,9 +198,17 @@ export class Pacer {
 		this.probes = 1;
 		this.climbing = false;
 		this.probeFrom = now + this.probePause * this.windowMs;
-		if (call.probe) this.probePause = Math.min(MAX_PROBE_PAUSE, this.probePause * 2);
+		if (call.probe) this.probePause = Math.min(this.longestProbePause(), this.probePause * 2);
 		this.settleProbes();
 		this.serve();
+	}
+
+	/**
+	 * As many windows as DingTalk's standard rate is to this pacer's share (3 to 16): a pacer with a small
+	 * share is likely one of many processes probing the same app, and together they probe about once a window.
+	 */
+	private longestProbePause(): number {
+		return Math.min(MAX_LONGEST_PROBE_PAUSE, Math.max(MIN_LONGEST_PROBE_PAUSE, Math.ceil(this.startLimit / this.limit)));
 	}
 
 	/**
@@ -226,6 +243,7 @@ export class Pacer {
 			this.waiting.shift()!(this.lastTicket);
 		}
 		if (this.waiting.length) this.wakeWhenRoom(now);
+		else this.cancelWake();
 	}
 
 	private mayProbe(now: number): boolean {
@@ -243,12 +261,21 @@ export class Pacer {
 		for (const call of this.calls) if (call.answeredAt !== undefined) oldestAnswer = Math.min(oldestAnswer, call.answeredAt);
 		if (!Number.isFinite(oldestAnswer)) return;
 		const at = oldestAnswer + this.windowMs;
-		if (this.wakeAt !== undefined && this.wakeAt <= at) return;
-		this.wakeAt = at;
-		void this.clock.wait(at - now).then(() => {
-			if (this.wakeAt === at) this.wakeAt = undefined;
+		if (this.wake && this.wake.at <= at) return;
+		this.cancelWake();
+		const wake = { at, cancel: new AbortController() };
+		this.wake = wake;
+		void this.clock.wait(at - now, wake.cancel.signal).then(() => {
+			if (wake.cancel.signal.aborted) return;
+			this.wake = undefined;
 			this.serve();
 		});
+	}
+
+	/** No call waits any more (served, or stopped): no timer is left running for them. */
+	private cancelWake(): void {
+		this.wake?.cancel.abort();
+		this.wake = undefined;
 	}
 
 	private forgetAnsweredBefore(time: number): void {
