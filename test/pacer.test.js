@@ -59,10 +59,10 @@ describe('Which calls share a pace: one app, one host, one API', () => {
 	});
 });
 
-/** A fresh pacer on a simulated clock, and the tickets of `count` calls started at once through it. */
+/** A pacer past its opening ramp (it lets the standard rate go at once), and the tickets of `count` calls started at once through it. */
 async function burst(count) {
 	const clock = new SimulatedClock();
-	const pacer = new Pacer(undefined, 1000, clock);
+	const pacer = new Pacer(undefined, 1000, clock, Number.POSITIVE_INFINITY);
 	const tickets = [];
 	for (let i = 0; i < count; i++) tickets.push(await pacer.acquire());
 	return { clock, pacer, tickets };
@@ -99,6 +99,33 @@ describe('Pacer: one pace per app and API, shared by the executions of a process
 		await clock.run();
 		// Refused calls keep their place in the window: repeated at once, they would be refused again.
 		expect(await next).toBe(answeredAt + 1000);
+	});
+
+	test('a fresh pacer lets five calls go before DingTalk’s first answer, then one more for each admitted: the standard rate after three round trips, then probes', async () => {
+		const clock = new SimulatedClock();
+		const pacer = new Pacer(20, 1000, clock);
+		const started = [];
+		const calls = Array.from({ length: 22 }, async () => started.push(await pacer.acquire()));
+		const startedAfterEachRoundTrip = [];
+		for (let roundTrip = 0; roundTrip < 4; roundTrip++) {
+			await new Promise((resolve) => setImmediate(resolve));
+			startedAfterEachRoundTrip.push(started.length);
+			// DingTalk admits every call on its way.
+			for (const ticket of started.slice(roundTrip === 0 ? 0 : startedAfterEachRoundTrip[roundTrip - 1])) pacer.admitted(ticket);
+		}
+		await Promise.all(calls);
+		// 20 within the limit, then the two first probes above it.
+		expect(startedAfterEachRoundTrip).toEqual([5, 10, 15, 22]);
+	});
+
+	test('fresh workers starting a short storm together overshoot DingTalk’s limit by a round trip’s calls, not by a window each', async () => {
+		for (const seed of [1, 2, 3, 4, 5]) {
+			// Four workers, two executions of 13 calls each: before the ramp, 48–50 refused (60 in the opening second alone).
+			const { dingTalk, slowest, total } = await storm({ processes: 4, executions: 2, calls: 13, seed });
+			expect(dingTalk.admitted).toBe(total);
+			expect(dingTalk.throttled).toBeLessThanOrEqual(35);
+			expect(slowest).toBeLessThan(1.35);
+		}
 	});
 
 	test('a storm in one process: every call admitted, at most 8 % refused, the slowest execution within 1.1× the floor', async () => {
@@ -234,7 +261,7 @@ describe('Idle pacers age and are forgotten', () => {
 describe('What a stop teaches the pacer', () => {
 	test('calls the stop cut short on their way keep their room for a window; calls that never went give it back at once', async () => {
 		const clock = new SimulatedClock();
-		const pacer = new Pacer(20, 1000, clock);
+		const pacer = new Pacer(20, 1000, clock, Number.POSITIVE_INFINITY);
 		const onTheirWay = await Promise.all(Array.from({ length: 20 }, async () => await pacer.acquire()));
 		clock.time += 100;
 		for (const ticket of onTheirWay) pacer.cutShort(ticket); // DingTalk may have counted them
@@ -249,7 +276,7 @@ describe('What a stop teaches the pacer', () => {
 		expect(Math.max(...starts)).toBeGreaterThanOrEqual(1_000_000 + 100 + 1000);
 		expect(pacer.callsPerWindow).toBe(20);
 
-		const fresh = new Pacer(20, 1000, clock);
+		const fresh = new Pacer(20, 1000, clock, Number.POSITIVE_INFINITY);
 		const neverWent = await Promise.all(Array.from({ length: 20 }, async () => await fresh.acquire()));
 		for (const ticket of neverWent) fresh.abandon(ticket);
 		const at = clock.now();

@@ -13,6 +13,13 @@ const MAX_LONGEST_PROBE_PAUSE = 16;
 /** Probes a fresh pacer sends at once: on DingTalk's standard plan each one is refused, a throttled answer. */
 const FIRST_PROBES = 2;
 
+/**
+ * Calls a fresh pacer lets go before DingTalk's first answer: each one admitted lets one more go, up to
+ * the limit. Fresh workers starting together then overshoot DingTalk's limit by a round trip's calls,
+ * not by a whole window each; a lone execution (5 parallel calls by default) never waits for it.
+ */
+const FIRST_CALLS = 5;
+
 function firstProbes(limit: number): number {
 	return Math.min(FIRST_PROBES, Math.ceil(limit / 4));
 }
@@ -48,7 +55,8 @@ export const PACER_AGES_AFTER_MS = 60_000;
  * count never falls below DingTalk's, whatever the network's delays, so calls within the limit are
  * admitted unless something else (another process, a lower limit) uses the app too.
  *
- * The limit starts at DingTalk's standard rate. While calls wait for room, two probes go above it;
+ * The limit starts at DingTalk's standard rate, reached in a ramp: five calls before DingTalk's first
+ * answer, one more for each admitted. While calls wait for room, two probes go above it;
  * each one that proves room (DingTalk admitted it, and every call started before it) raises the limit
  * by one and lets one more probe go, so the limit doubles every round trip while DingTalk admits more
  * (paid plans, or another process that stopped). A refused probe stops probing for a window, and each
@@ -86,6 +94,9 @@ export class Pacer {
 	/** Windows to wait before the next probe: doubles with each refused probe, up to the longest pause. */
 	private probePause = 1;
 
+	/** While below the limit, how many calls may be in the window: the ramp of a fresh pacer; ended by a refusal. */
+	private ramp: number;
+
 	/** When the pacer will look for room again, if calls wait for time to pass; cancelled once none waits. */
 	private wake?: { at: number; cancel: AbortController };
 
@@ -93,8 +104,10 @@ export class Pacer {
 		private readonly startLimit = STANDARD_CALLS_PER_SECOND,
 		private readonly windowMs = 1000,
 		private readonly clock: Clock = currentClock(),
+		private readonly firstCalls = FIRST_CALLS,
 	) {
 		this.limit = startLimit;
+		this.ramp = firstCalls;
 		this.probes = firstProbes(startLimit);
 		this.lastActive = clock.now();
 	}
@@ -135,6 +148,8 @@ export class Pacer {
 
 	/** DingTalk answered the call with this ticket, and admitted it. */
 	admitted(ticket: number): void {
+		// The ramp ends where the limit begins: from there on, probes look for more.
+		this.ramp = this.ramp + 1 >= this.limit ? Number.POSITIVE_INFINITY : this.ramp + 1;
 		const call = this.calls.find((candidate) => candidate.ticket === ticket);
 		this.lastActive = this.clock.now();
 		if (call) call.answeredAt = this.lastActive;
@@ -172,6 +187,7 @@ export class Pacer {
 	private startAfresh(): void {
 		this.limit = this.startLimit;
 		this.probes = firstProbes(this.startLimit);
+		this.ramp = this.firstCalls;
 		this.climbing = true;
 		this.probeFrom = 0;
 		this.probePause = 1;
@@ -196,6 +212,7 @@ export class Pacer {
 			this.limit = Math.max(1, Math.min(this.limit, admittedShare(this.calls)));
 		}
 		this.probes = 1;
+		this.ramp = Number.POSITIVE_INFINITY;
 		this.climbing = false;
 		this.probeFrom = now + this.probePause * this.windowMs;
 		if (call.probe) this.probePause = Math.min(this.longestProbePause(), this.probePause * 2);
@@ -237,6 +254,7 @@ export class Pacer {
 		const now = this.clock.now();
 		this.forgetAnsweredBefore(now - this.windowMs);
 		while (this.waiting.length) {
+			if (this.calls.length >= this.ramp) break;
 			const probe = this.calls.length >= this.limit;
 			if (probe && !this.mayProbe(now)) break;
 			this.calls.push({ ticket: ++this.lastTicket, startedAt: now, probe });
