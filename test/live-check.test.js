@@ -63,7 +63,9 @@ function liveCheck(settings, args = []) {
 		child.on('close', (code) => {
 			const read = (file) => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '');
 			const reportText = read(reportPath);
-			resolve({ code, stdout, stderr, reportText, markdown: read(reportPath.replace(/\.json$/, '.md')), report: reportText ? JSON.parse(reportText) : undefined });
+			const markdown = read(reportPath.replace(/\.json$/, '.md'));
+			fs.rmSync(path.dirname(reportPath), { recursive: true, force: true });
+			resolve({ code, stdout, stderr, reportText, markdown, report: reportText ? JSON.parse(reportText) : undefined });
 		});
 	});
 }
