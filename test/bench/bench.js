@@ -309,7 +309,8 @@ function stormTargetsMissed(row) {
 const STORMS = [
 	{ processes: 1, executions: 8, keys: 500 },
 	{ processes: 1, executions: 100, keys: 20 },
-	{ processes: 2, executions: 4, keys: 500 },
+	// Issue 21's targets for two workers.
+	{ processes: 2, executions: 4, keys: 500, slowest: 1.15, throttled: 0.1 },
 	{ processes: 1, executions: 8, keys: 1000 },
 	{ processes: 1, executions: 100, keys: 1000 },
 	{ processes: 2, executions: 4, keys: 1000 },
@@ -321,8 +322,6 @@ const STORMS = [
 	{ processes: 2, executions: 4, keys: 500, warm: true, slowest: 1.15, throttled: 0.1 },
 	{ processes: 4, executions: 2, keys: 250, warm: true, throttled: 0.15 },
 ];
-// Issue 21's targets for two workers.
-Object.assign(STORMS[2], { slowest: 1.15, throttled: 0.1 });
 
 async function measure(approach, keyCount, { rateLimitPerSecond = 0, perItem = 1 } = {}) {
 	const server = await new DingTalkServer({ robots: [ROBOT], latencyMs: LATENCY_MS, rateLimitPerSecond }).start();

@@ -12,6 +12,7 @@ class SimulatedClock {
 		this.order = 0;
 		this.wait = (ms, signal) =>
 			new Promise((resolve) => {
+				if (signal?.aborted) return resolve();
 				const timer = { at: this.time + Math.max(0, ms), resolve, order: ++this.order };
 				this.timers.push(timer);
 				// As n8n's sleep does: an abort clears the timer and ends the wait at once.

@@ -23,6 +23,7 @@ class SkippingClock {
 
 	async wait(ms, signal) {
 		await new Promise((resolve) => {
+			if (signal?.aborted) return resolve();
 			const timer = { due: this.now() + Math.max(0, ms), order: ++this.sequence, resolve };
 			this.timers.push(timer);
 			// As n8n's sleep does: an abort clears the timer and ends the wait at once.
