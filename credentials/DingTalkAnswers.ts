@@ -205,6 +205,8 @@ export interface Answer {
 	body?: Record<string, unknown>;
 	/** Seconds DingTalk asked to wait, where it said so. */
 	waitSeconds?: number;
+	/** For `throttled`: DingTalk refused the pacer's probe for more room, not the call; its repeat needs no wait. */
+	probeRefused?: boolean;
 	/** For configuration errors: the whole app, or one pool. */
 	scope?: ConfigurationScope;
 	/** For refusals: how the refusal bears on the call's keys. */

@@ -32,10 +32,11 @@ class SimulatedClock {
 		timer.resolve();
 	}
 
-	/** Runs timers in time order, letting every promise settle after each, until none are left. */
-	async run() {
+	/** Runs timers in time order, letting every promise settle after each, until none are left (or `mostTimers` ran: then it throws). */
+	async run({ mostTimers = 1_000_000 } = {}) {
 		await settle();
-		while (this.timers.length) {
+		for (let ran = 0; this.timers.length; ran++) {
+			if (ran >= mostTimers) throw new Error(`timers still waiting after ${mostTimers}: something waits for ever`);
 			this.timers.sort((a, b) => a.at - b.at || a.order - b.order);
 			const timer = this.timers.shift();
 			this.time = Math.max(this.time, timer.at);
@@ -100,14 +101,15 @@ async function execution({ clock, pacer, dingTalk, calls, concurrency = 5, backo
 	const lanes = Array.from({ length: Math.min(concurrency, calls) }, async () => {
 		while (next < calls) {
 			next++;
-			for (let throttles = 0; ; throttles++) {
+			for (let throttles = 0; ; ) {
 				if (backoff && throttles > 1) await clock.wait(Math.min(8000, 1000 * 2 ** (throttles - 1)) * (0.5 + dingTalk.random() / 2));
 				const ticket = await pacer.acquire();
 				if (await dingTalk.call()) {
 					pacer.admitted(ticket);
 					break;
 				}
-				pacer.throttled(ticket);
+				// A refused probe is the pacer's try for more room, not the call's throttle: no backoff for it.
+				if (!pacer.throttled(ticket)) throttles++;
 			}
 		}
 	});

@@ -91,7 +91,7 @@ export class DingTalkClient {
 		// What DingTalk never saw teaches the pacer nothing; a call whose answer was lost still takes its room.
 		if (answer.kind === 'tokenUnavailable' || answer.kind === 'cancelled') pacer.abandon(ticket);
 		else if (answer.kind === 'lost') pacer.cutShort(ticket);
-		else if (answer.kind === 'throttled') pacer.throttled(ticket);
+		else if (answer.kind === 'throttled') return pacer.throttled(ticket) ? { ...answer, probeRefused: true } : answer;
 		else pacer.admitted(ticket);
 		return answer;
 	}

@@ -194,21 +194,27 @@ export class Pacer {
 		this.probePause = 1;
 	}
 
-	/** The call with this ticket was throttled: DingTalk had no room for it. */
-	throttled(ticket: number): void {
+	/**
+	 * The call with this ticket was throttled: DingTalk had no room for it. Returns whether it was a probe:
+	 * DingTalk then refused the pacer's try for more room, not the call, whose repeat needs no extra wait.
+	 */
+	throttled(ticket: number): boolean {
 		const call = this.calls.find((candidate) => candidate.ticket === ticket);
-		if (!call) return;
+		if (!call) return false;
 		const now = this.clock.now();
 		this.lastActive = now;
 		if (call.probe) {
-			// DingTalk did not count it: the limit stands.
+			// DingTalk did not count it. The app is full: a share above an even split gives the extra back.
 			this.calls.splice(this.calls.indexOf(call), 1);
+			this.limit = Math.min(this.limit, evenSplit(this.limit, this.startLimit));
 		} else {
 			// A call within the limit refused: others use the app too, or the limit is lower. This pacer's
 			// share is what DingTalk admitted of its calls in the window (those in flight are counted until
-			// they are refused too). The refused call keeps its place in the window, so that refusals never
-			// come faster than the limit.
-			call.answeredAt = now;
+			// they are refused too). The refused call keeps its place in the window from its start, so that
+			// refusals never come faster than the limit, and its repeat reaches DingTalk a little before the
+			// call that took its room comes round again: counted from the refusal, it would come just after
+			// that call every window, refused each time, and this pacer would starve.
+			call.answeredAt = call.startedAt;
 			call.throttled = true;
 			this.limit = Math.max(1, Math.min(this.limit, admittedShare(this.calls)));
 		}
@@ -219,6 +225,7 @@ export class Pacer {
 		if (call.probe) this.probePause = Math.min(this.longestProbePause(), this.probePause * 2);
 		this.settleProbes();
 		this.serve();
+		return call.probe;
 	}
 
 	/**
@@ -253,7 +260,7 @@ export class Pacer {
 	/** Starts waiting calls while there is room, in the order they asked. */
 	private serve(): void {
 		const now = this.clock.now();
-		this.forgetAnsweredBefore(now - this.windowMs);
+		this.forgetAnsweredBy(now);
 		while (this.waiting.length) {
 			if (this.calls.length >= this.ramp) break;
 			const probe = this.calls.length >= this.limit;
@@ -297,12 +304,22 @@ export class Pacer {
 		this.wake = undefined;
 	}
 
-	private forgetAnsweredBefore(time: number): void {
+	/** Forgets the calls whose answer left the window by `now`, computed as the wake computes it (exact with fractional times). */
+	private forgetAnsweredBy(now: number): void {
 		for (let index = this.calls.length - 1; index >= 0; index--) {
 			const { answeredAt } = this.calls[index];
-			if (answeredAt !== undefined && answeredAt <= time) this.calls.splice(index, 1);
+			if (answeredAt !== undefined && answeredAt + this.windowMs <= now) this.calls.splice(index, 1);
 		}
 	}
+}
+
+/**
+ * The most a pacer with this share keeps when DingTalk refuses its probe: an even split of the standard
+ * rate among as many pacers as the share suggests (11 of 20: two, so 10), so that pacers sharing an app
+ * end up with even shares and their executions finish together. Paid plans' shares above it are kept.
+ */
+function evenSplit(share: number, standard: number): number {
+	return share < standard ? Math.ceil(standard / Math.round(standard / share)) : share;
 }
 
 /**

@@ -47,9 +47,15 @@ export class RetryPolicy {
 	async run(send: () => Promise<Answer>): Promise<Answer> {
 		let faults = 0;
 		let throttles = 0;
+		let refusedProbes = 0;
 		for (;;) {
 			const answer = await send();
 			if (this.stopped) return answer;
+			// The pacer's try for more room was refused, not the call: repeated at once, in its turn.
+			if (answer.kind === 'throttled' && answer.probeRefused && refusedProbes < this.settings.maxThrottleRetries) {
+				refusedProbes++;
+				continue;
+			}
 			if (answer.kind === 'throttled' && throttles < this.settings.maxThrottleRetries) {
 				throttles++;
 				// Over the per-second limit once: the pacer has learned the rate and holds the repeat until
