@@ -61,10 +61,11 @@ export const PACER_AGES_AFTER_MS = 60_000;
  * by one and lets one more probe go, so the limit doubles every round trip while DingTalk admits more
  * (paid plans, or another process that stopped). A refused probe stops probing for a window, and each
  * refused probe after it doubles the pause, up to as many windows as the standard rate is to the pacer's
- * share (3 to 16): many processes sharing an app probe about once a window between them. A refused call
- * within the limit means others use the app too: the limit drops to what DingTalk admitted of this
- * pacer's calls, its share; processes sharing an app converge this way to DingTalk's limit between them,
- * with no coordination but DingTalk's answers.
+ * share (3 to 16): many processes sharing an app probe about once a window between them; a refused probe
+ * also brings a share above an even split back to it. A refused call within the limit means others use
+ * the app too: the limit drops to what DingTalk admitted of this pacer's calls, its share, and the call
+ * holds its place from its start. Processes sharing an app converge this way to DingTalk's limit between
+ * them, in even shares, with no coordination but DingTalk's answers.
  */
 export class Pacer {
 	/** Calls in flight and calls answered within the window, in start order. */
