@@ -325,6 +325,15 @@ describe('Repeats after a throttle: the pacer’s probes cost the call no wait',
 		const ownThrottles = await repeated([throttled, throttled, ok]);
 		expect(ownThrottles.waitedMs).toBeGreaterThanOrEqual(1000);
 	});
+
+	test('a refused probe that DingTalk answers with a per-minute limit or a busy answer is waited out as ever', async () => {
+		for (const code of ['Forbidden.AccessDenied.QpmLimitForAppkeyAndApi', 'system.busy']) {
+			const refusedProbe = { kind: 'throttled', code, message: 'not now', probeRefused: true };
+			const { answer, waitedMs } = await repeated([refusedProbe, ok]);
+			expect(answer).toEqual(ok);
+			expect(waitedMs).toBeGreaterThanOrEqual(500);
+		}
+	});
 });
 
 describe('Idle pacers age and are forgotten', () => {

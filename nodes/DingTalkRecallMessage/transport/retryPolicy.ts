@@ -51,8 +51,9 @@ export class RetryPolicy {
 		for (;;) {
 			const answer = await send();
 			if (this.stopped) return answer;
-			// The pacer's try for more room was refused, not the call: repeated at once, in its turn.
-			if (answer.kind === 'throttled' && answer.probeRefused && refusedProbes < this.settings.maxThrottleRetries) {
+			// The pacer's try for more room was refused, not the call: repeated at once, in its turn (only
+			// over the per-second limit; a ban, a busy DingTalk or a per-minute limit is waited out as ever).
+			if (answer.kind === 'throttled' && answer.probeRefused && isPerSecondLimit(answer.code) && refusedProbes < this.settings.maxThrottleRetries) {
 				refusedProbes++;
 				continue;
 			}
