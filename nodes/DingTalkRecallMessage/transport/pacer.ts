@@ -34,6 +34,11 @@ interface PacedCall {
 	probe: boolean;
 	/** When DingTalk's answer came; unset while the call is in flight. */
 	answeredAt?: number;
+	/**
+	 * Where its place in the window starts once answered: at its answer, or at its start when DingTalk
+	 * refused it (then its repeat reaches DingTalk before the call that took its room comes round again).
+	 */
+	countedFrom?: number;
 	/** DingTalk refused it. */
 	throttled?: boolean;
 	/** The stop cut it short on its way: DingTalk may have counted it, but said nothing. */
@@ -154,7 +159,7 @@ export class Pacer {
 		this.ramp = this.ramp + 1 >= this.limit ? Number.POSITIVE_INFINITY : this.ramp + 1;
 		const call = this.calls.find((candidate) => candidate.ticket === ticket);
 		this.lastActive = this.clock.now();
-		if (call) call.answeredAt = this.lastActive;
+		if (call) call.answeredAt = call.countedFrom = this.lastActive;
 		this.settleProbes();
 		this.serve();
 	}
@@ -177,7 +182,7 @@ export class Pacer {
 	cutShort(ticket: number): void {
 		const call = this.calls.find((candidate) => candidate.ticket === ticket);
 		if (call) {
-			call.answeredAt = this.clock.now();
+			call.answeredAt = call.countedFrom = this.clock.now();
 			call.cutShort = true;
 			call.probe = false;
 		}
@@ -215,7 +220,8 @@ export class Pacer {
 			// refusals never come faster than the limit, and its repeat reaches DingTalk a little before the
 			// call that took its room comes round again: counted from the refusal, it would come just after
 			// that call every window, refused each time, and this pacer would starve.
-			call.answeredAt = call.startedAt;
+			call.answeredAt = now;
+			call.countedFrom = call.startedAt;
 			call.throttled = true;
 			this.limit = Math.max(1, Math.min(this.limit, admittedShare(this.calls)));
 		}
@@ -282,12 +288,12 @@ export class Pacer {
 		return unsettled < Math.min(this.probes, Math.ceil(this.limit / 4));
 	}
 
-	/** Room comes when an answer comes in, or when the oldest answer leaves the window. */
+	/** Room comes when an answer comes in, or when the oldest answered call leaves the window. */
 	private wakeWhenRoom(now: number): void {
-		let oldestAnswer = Number.POSITIVE_INFINITY;
-		for (const call of this.calls) if (call.answeredAt !== undefined) oldestAnswer = Math.min(oldestAnswer, call.answeredAt);
-		if (!Number.isFinite(oldestAnswer)) return;
-		const at = oldestAnswer + this.windowMs;
+		let oldest = Number.POSITIVE_INFINITY;
+		for (const call of this.calls) if (call.countedFrom !== undefined) oldest = Math.min(oldest, call.countedFrom);
+		if (!Number.isFinite(oldest)) return;
+		const at = oldest + this.windowMs;
 		if (this.wake && this.wake.at <= at) return;
 		this.cancelWake();
 		const wake = { at, cancel: new AbortController() };
@@ -305,11 +311,11 @@ export class Pacer {
 		this.wake = undefined;
 	}
 
-	/** Forgets the calls whose answer left the window by `now`, computed as the wake computes it (exact with fractional times). */
+	/** Forgets the answered calls that left the window by `now`, computed as the wake computes it (exact with fractional times). */
 	private forgetAnsweredBy(now: number): void {
 		for (let index = this.calls.length - 1; index >= 0; index--) {
-			const { answeredAt } = this.calls[index];
-			if (answeredAt !== undefined && answeredAt + this.windowMs <= now) this.calls.splice(index, 1);
+			const { countedFrom } = this.calls[index];
+			if (countedFrom !== undefined && countedFrom + this.windowMs <= now) this.calls.splice(index, 1);
 		}
 	}
 }
