@@ -136,6 +136,38 @@ describe('Pacer: one pace per app and API, shared by the executions of a process
 		expect(await next).toBe(startedAt + 1010);
 	});
 
+	test('a probe that overtook a call DingTalk refused proves nothing, even when its answer comes after the refused call left the window', async () => {
+		// A slow network: the answers come 1.1 s after the calls started, so the refused call has left the window when the probe's comes.
+		const { clock, pacer, tickets } = await burst(20);
+		clock.time += 5;
+		const probe = await pacer.acquire();
+		clock.time += 1095;
+		for (const ticket of tickets.slice(0, 19)) pacer.admitted(ticket);
+		pacer.throttled(tickets[19]);
+		expect(pacer.callsPerWindow).toBe(19);
+		clock.time += 5;
+		pacer.admitted(probe);
+		expect(pacer.callsPerWindow).toBe(19);
+	});
+
+	test('refused calls hold their place in the window for a second from their start: room comes back no sooner', async () => {
+		const { clock, pacer, tickets } = await burst(10);
+		const startedAt = clock.now();
+		clock.time += 30;
+		for (const ticket of tickets) pacer.admitted(ticket);
+		clock.time += 570;
+		const later = [];
+		for (let i = 0; i < 10; i++) later.push(await pacer.acquire());
+		clock.time += 30;
+		for (const ticket of later) pacer.throttled(ticket);
+		expect(pacer.callsPerWindow).toBe(10);
+		const next = pacer.acquire().then(() => clock.now());
+		await clock.run();
+		// Room for the next call once the refused calls, started 600 ms in, have held theirs for a second
+		// (holding none, it would go at 1030 ms; held from their refusal, at 1630 ms).
+		expect(await next).toBe(startedAt + 1600);
+	});
+
 	test('a refused probe tells the caller so: DingTalk refused the pacer’s try for more room, not the call', async () => {
 		const { pacer, tickets } = await burst(21);
 		const probe = tickets.pop();

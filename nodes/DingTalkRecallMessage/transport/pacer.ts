@@ -43,6 +43,8 @@ interface PacedCall {
 	throttled?: boolean;
 	/** The stop cut it short on its way: DingTalk may have counted it, but said nothing. */
 	cutShort?: boolean;
+	/** A probe on its way when a call started before it was refused or cut short: it may have taken that call's room. */
+	overtook?: boolean;
 }
 
 /**
@@ -185,6 +187,7 @@ export class Pacer {
 			call.answeredAt = call.countedFrom = this.clock.now();
 			call.cutShort = true;
 			call.probe = false;
+			this.probesOvertaking(call);
 		}
 		this.settleProbes();
 		this.serve();
@@ -223,6 +226,7 @@ export class Pacer {
 			call.answeredAt = now;
 			call.countedFrom = call.startedAt;
 			call.throttled = true;
+			this.probesOvertaking(call);
 			this.limit = Math.max(1, Math.min(this.limit, admittedShare(this.calls)));
 		}
 		this.probes = 1;
@@ -244,15 +248,19 @@ export class Pacer {
 	}
 
 	/**
-	 * A probe DingTalk admitted proves room once every call started before it is admitted too. Overtaking
-	 * one of them on the way to DingTalk, it may have taken that call's room: if that call was refused,
-	 * the probe proves nothing.
+	 * The probes started before `call` got its answer (refused, or cut short): overtaking it on the way to
+	 * DingTalk, they may have taken its room, so they prove nothing, whenever their own answer comes.
 	 */
+	private probesOvertaking(call: PacedCall): void {
+		for (const probe of this.calls) if (probe.probe && probe.ticket > call.ticket) probe.overtook = true;
+	}
+
+	/** A probe DingTalk admitted proves room once every call started before it is admitted too, unless it overtook one that was not. */
 	private settleProbes(): void {
 		for (const probe of this.calls) {
 			if (!probe.probe || probe.answeredAt === undefined) continue;
 			const before = this.calls.filter((call) => call.ticket < probe.ticket && !call.probe);
-			if (before.some((call) => (call.throttled || call.cutShort) && call.answeredAt! >= probe.startedAt)) {
+			if (probe.overtook) {
 				probe.probe = false;
 			} else if (before.every((call) => call.answeredAt !== undefined)) {
 				probe.probe = false;
