@@ -10,40 +10,14 @@ const { Pacer, appIdentity, sharedPacer, sharedPacerCount, PACER_AGES_AFTER_MS, 
 	path.resolve(__dirname, '../dist/nodes/DingTalkRecallMessage/transport/pacer.js'),
 );
 const { useClock } = require(path.resolve(__dirname, '../dist/credentials/DingTalkClock.js'));
-const { SimulatedClock, SimulatedDingTalk, execution } = require('./support/pacing-simulation');
+const { SimulatedClock, SimulatedDingTalk, execution, storm: simulatedStorm, evenWorkers } = require('./support/pacing-simulation');
 
 /**
  * A storm: `processes` n8n processes, each with its pacer, each running `executions` executions of
  * `calls` calls at once against one app. Returns how long each execution took and DingTalk's counts.
  */
-async function storm({ processes = 1, executions, calls, callsPerSecond = 20, backoff = true, seed = 1, stagger = 0, jitterMs }) {
-	const clock = new SimulatedClock();
-	const dingTalk = new SimulatedDingTalk(clock, { callsPerSecond, seed, jitterMs });
-	const started = clock.now();
-	const pacers = Array.from({ length: processes }, () => new Pacer(20, 1000, clock));
-	// The seconds (from the start) in which DingTalk refused a call of each process.
-	const refusedIn = pacers.map(() => new Set());
-	const runs = pacers.flatMap((pacer, index) => {
-		const seenBy = {
-			random: dingTalk.random,
-			call: async () => {
-				const admitted = await dingTalk.call();
-				if (!admitted) refusedIn[index].add(Math.floor((clock.now() - started) / 1000));
-				return admitted;
-			},
-		};
-		// Processes started `stagger` ms apart, as workers picking up one incident never start together.
-		return Array.from({ length: executions }, async () => {
-			await clock.wait(index * stagger);
-			return await execution({ clock, pacer, dingTalk: seenBy, calls, backoff });
-		});
-	});
-	const finished = Promise.all(runs);
-	await clock.run();
-	const durations = (await finished).map((end) => end - started);
-	const total = processes * executions * calls;
-	const floorMs = (Math.ceil(total / callsPerSecond) - 1) * 1000 + dingTalk.latencyMs;
-	return { durations, slowest: Math.max(...durations) / floorMs, dingTalk, pacers, total, refusedIn };
+async function storm({ processes = 1, executions, calls, ...options }) {
+	return await simulatedStorm({ workers: evenWorkers(processes, executions, calls), Pacer, ...options });
 }
 
 /** The most seconds in a row in which DingTalk refused a call of one process. */

@@ -117,4 +117,44 @@ async function execution({ clock, pacer, dingTalk, calls, concurrency = 5, backo
 	return clock.now();
 }
 
-module.exports = { SimulatedClock, SimulatedDingTalk, execution };
+/**
+ * A storm: one pacer per worker (an n8n process), all sharing one simulated DingTalk; `workers` lists,
+ * for each worker, the calls of each of its executions, all started at once. Workers start `stagger` ms
+ * apart, as workers picking up one incident never start together. Returns how long each execution took,
+ * the slowest against the floor DingTalk's limit allows, DingTalk's counts, and the seconds (from the
+ * start) in which DingTalk refused a call of each worker.
+ */
+async function storm({ workers, callsPerSecond = 20, backoff = true, seed = 1, stagger = 0, jitterMs, Pacer }) {
+	const clock = new SimulatedClock();
+	const dingTalk = new SimulatedDingTalk(clock, { callsPerSecond, seed, jitterMs });
+	const started = clock.now();
+	const pacers = workers.map(() => new Pacer(20, 1000, clock));
+	const refusedIn = pacers.map(() => new Set());
+	const runs = pacers.flatMap((pacer, index) => {
+		const seenBy = {
+			random: dingTalk.random,
+			call: async () => {
+				const admitted = await dingTalk.call();
+				if (!admitted) refusedIn[index].add(Math.floor((clock.now() - started) / 1000));
+				return admitted;
+			},
+		};
+		return workers[index].map(async (calls) => {
+			await clock.wait(index * stagger);
+			return await execution({ clock, pacer, dingTalk: seenBy, calls, backoff });
+		});
+	});
+	const finished = Promise.all(runs);
+	await clock.run();
+	const durations = (await finished).map((end) => end - started);
+	const total = workers.flat().reduce((sum, calls) => sum + calls, 0);
+	const floorMs = (Math.ceil(total / callsPerSecond) - 1) * 1000 + dingTalk.latencyMs;
+	return { durations, slowest: Math.max(...durations) / floorMs, dingTalk, pacers, total, refusedIn };
+}
+
+/** `count` workers, each running `executions` executions of `calls` calls: the `workers` of a storm. */
+function evenWorkers(count, executions, calls) {
+	return Array.from({ length: count }, () => Array(executions).fill(calls));
+}
+
+module.exports = { SimulatedClock, SimulatedDingTalk, execution, storm, evenWorkers };

@@ -259,10 +259,9 @@ export class Pacer {
 	private settleProbes(): void {
 		for (const probe of this.calls) {
 			if (!probe.probe || probe.answeredAt === undefined) continue;
-			const before = this.calls.filter((call) => call.ticket < probe.ticket && !call.probe);
 			if (probe.overtook) {
 				probe.probe = false;
-			} else if (before.every((call) => call.answeredAt !== undefined)) {
+			} else if (this.calls.every((call) => call.ticket > probe.ticket || call.probe || call.answeredAt !== undefined)) {
 				probe.probe = false;
 				this.limit++;
 				this.probes++;
