@@ -113,9 +113,14 @@ describe('DingTalk API credential: getting, storing and renewing the access toke
 
 	test('an expired token on the api host (400 InvalidAuthentication) is renewed once, stored, and the call repeated', async () => {
 		server = await startServer();
-		const credentials = credentialsFor(server);
-		await recallRobot({ server, credentials, items: [{ keys: server.sendRobotMessage('dingRobotA') }] });
-		const oldToken = credentials.dataOf('cred-1').accessToken;
+		// A token stored before this process used it (by another worker, or an earlier process), since expired by DingTalk.
+		const issued = await fetch(`${server.apiBaseUrl}${PATHS.accessToken}`, {
+			method: 'POST',
+			headers: { 'content-type': 'application/json' },
+			body: JSON.stringify({ appKey: server.credentialData().clientId, appSecret: SECRET }),
+		});
+		const oldToken = (await issued.json()).accessToken;
+		const credentials = credentialsFor(server, { accessToken: oldToken, renewAt: currentClock().now() + 3_600_000 });
 		server.expireAllTokens();
 
 		const keys = server.sendRobotMessages('dingRobotA', 100);
@@ -129,6 +134,44 @@ describe('DingTalk API credential: getting, storing and renewing the access toke
 		const refused = server.callsTo(PATHS.batchRecall).filter((call) => call.status === 400);
 		expect(refused).toHaveLength(1);
 		expect(refused[0].headerToken).toBe(oldToken);
+	});
+
+	test('right after a run, the next one trusts the token DingTalk just accepted: its first calls go together', async () => {
+		server = await startServer({ latencyMs: 200 });
+		const credentials = credentialsFor(server);
+		await recallRobot({ server, credentials, items: [{ keys: server.sendRobotMessage('dingRobotA') }] });
+		const before = server.callsTo(PATHS.batchRecall).length;
+
+		const keys = server.sendRobotMessages('dingRobotA', 100);
+		const result = await recallRobot({ server, credentials, items: keys.map((key) => ({ keys: key })) });
+
+		expect(json(result.success).map((item) => item.processQueryKey)).toEqual(keys);
+		const calls = server.callsTo(PATHS.batchRecall).slice(before);
+		expect(calls).toHaveLength(5);
+		// All five reached DingTalk before the first was answered: none waited for another's answer.
+		const arrivals = calls.map((call) => call.at);
+		expect(Math.max(...arrivals) - Math.min(...arrivals)).toBeLessThan(200);
+	});
+
+	test('a token DingTalk accepted moments ago and then voided: the calls on their way with it are repeated after one renewal', async () => {
+		server = await startServer({ latencyMs: 50 });
+		const credentials = credentialsFor(server);
+		await recallRobot({ server, credentials, items: [{ keys: server.sendRobotMessage('dingRobotA') }] });
+		const oldToken = credentials.dataOf('cred-1').accessToken;
+		server.expireAllTokens();
+
+		const keys = server.sendRobotMessages('dingRobotA', 100);
+		const result = await recallRobot({ server, credentials, items: keys.map((key) => ({ keys: key })) });
+
+		expect(result.failed).toHaveLength(0);
+		expect(json(result.success).map((item) => item.processQueryKey)).toEqual(keys);
+		expect(server.tokenFetches).toBe(2);
+		const refused = server.callsTo(PATHS.batchRecall).filter((call) => call.status === 400);
+		// At most the Parallel Calls on their way, each repeated once with the new token.
+		expect(refused.length).toBeGreaterThanOrEqual(1);
+		expect(refused.length).toBeLessThanOrEqual(5);
+		expect(refused.every((call) => call.headerToken === oldToken)).toBe(true);
+		expect(server.callsTo(PATHS.batchRecall).filter((call) => call.status === 200)).toHaveLength(1 + 5);
 	});
 
 	test('an expired token on the oapi host (errcode 42001) is renewed once and the notification recalled', async () => {

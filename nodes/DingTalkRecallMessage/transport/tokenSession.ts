@@ -12,6 +12,9 @@ import type { RetryPolicy } from './retryPolicy';
 /** After a renewal ahead of expiry failed for a moment, the next try waits this long (the token lasts minutes more). */
 const RENEW_AGAIN_AFTER_MS = 30_000;
 
+/** A token DingTalk accepted this recently is trusted: a run's first call need not go alone to try it. */
+const TRUSTED_FOR_MS = 60_000;
+
 /** What the token request's repeat loop is told once there is nothing to repeat: a token, a refusal, the stop. */
 const SETTLED: Answer = { kind: 'ok', code: 'ok', message: 'the token request is settled' };
 
@@ -34,11 +37,23 @@ class ProcessToken {
 	/** The generation DingTalk rejected, if it did. */
 	rejectedGeneration = -1;
 
+	/** The generation DingTalk last accepted (answered a call sent with it), and when. */
+	acceptedGeneration = -1;
+
+	acceptedAt = 0;
+
 	/** A renewal in flight: it resolves with nothing once a token is had, or with why none could be. */
 	renewal?: Promise<Answer | undefined>;
 
 	/** A renewal ahead of expiry failed for a moment: the token in hand serves, and renewal waits until then. */
 	renewAgainAt = 0;
+
+	/** DingTalk answered a call sent with `generation`: that token is trusted for a while, if still the one in use. */
+	accepted(generation: number, now: number): void {
+		if (generation !== this.generation) return;
+		this.acceptedGeneration = generation;
+		this.acceptedAt = now;
+	}
 
 	/** Takes the token a credential holds where it is newer than the one in use, or the one in use was rejected. */
 	offer(data: ICredentialDataDecryptedObject): void {
@@ -88,8 +103,9 @@ export class TokenSession {
 	private failure?: Answer;
 
 	/**
-	 * The run's first call goes alone: if the token was rejected or is missing, it is the one that finds
-	 * out and renews it, and the calls after it use the new token instead of each being refused.
+	 * The run's first call goes alone unless DingTalk accepted the process's token within the last minute:
+	 * if the token was rejected or is missing, that call finds out and renews it, and the calls after it
+	 * use the new token instead of each being refused.
 	 */
 	private firstCall?: Promise<unknown>;
 
@@ -110,7 +126,7 @@ export class TokenSession {
 
 	/** Sends a call with a fresh token: renewed first where needed, and once more if DingTalk rejects it. */
 	async send(sendWith: SendWith): Promise<Answer> {
-		if (!this.firstCall) {
+		if (!this.firstCall && !this.tokenTrusted()) {
 			const first = this.sendWithToken(sendWith);
 			this.firstCall = first;
 			return await first;
@@ -138,6 +154,7 @@ export class TokenSession {
 			} else {
 				answer = await sendWith(this.withProcessToken());
 			}
+			if (answer.kind === 'ok') this.token.accepted(generation, this.clock.now());
 			if (answer.kind !== 'tokenRejected') return answer;
 			// Rejected once (an old token, or one DingTalk voided right after issuing it): renew, repeat once.
 			if (!rejected) {
@@ -147,6 +164,12 @@ export class TokenSession {
 			}
 			return { ...answer, kind: 'configuration', scope: 'app', text: TEXTS.freshTokenRejected };
 		}
+	}
+
+	/** DingTalk accepted the token in use within the last minute, and it is not due: no need to try it first. */
+	private tokenTrusted(): boolean {
+		const { token } = this;
+		return token.acceptedGeneration === token.generation && this.clock.now() - token.acceptedAt < TRUSTED_FOR_MS && !this.needsToken();
 	}
 
 	private needsToken(): boolean {
