@@ -21,6 +21,12 @@ const SETTLED: Answer = { kind: 'ok', code: 'ok', message: 'the token request is
 /** Sends a call with the credential it is given (its token, or none: then n8n gets one first). */
 export type SendWith = (credential: StoredCredential) => Promise<Answer>;
 
+/** A call's answer, and the generation of the process token it went with. */
+interface Sent {
+	answer: Answer;
+	generation: number;
+}
+
 /**
  * The access token of one DingTalk app in this n8n process, shared by every execution that calls it:
  * an expiry costs one renewal per process, however many executions meet it.
@@ -37,7 +43,7 @@ class ProcessToken {
 	/** The generation DingTalk rejected, if it did. */
 	rejectedGeneration = -1;
 
-	/** The generation DingTalk last accepted (answered a call sent with it), and when. */
+	/** The generation DingTalk last accepted (answered a call sent with it with its result), and when. */
 	acceptedGeneration = -1;
 
 	acceptedAt = 0;
@@ -48,7 +54,7 @@ class ProcessToken {
 	/** A renewal ahead of expiry failed for a moment: the token in hand serves, and renewal waits until then. */
 	renewAgainAt = 0;
 
-	/** DingTalk answered a call sent with `generation`: that token is trusted for a while, if still the one in use. */
+	/** DingTalk answered a call sent with `generation` with its result: that token is trusted for a while, if still the one in use. */
 	accepted(generation: number, now: number): void {
 		if (generation !== this.generation) return;
 		this.acceptedGeneration = generation;
@@ -103,9 +109,9 @@ export class TokenSession {
 	private failure?: Answer;
 
 	/**
-	 * The run's first call goes alone unless DingTalk accepted the process's token within the last minute:
-	 * if the token was rejected or is missing, that call finds out and renews it, and the calls after it
-	 * use the new token instead of each being refused.
+	 * The run's first call goes alone unless DingTalk accepted the process's token within the last minute
+	 * (or the first call once it no longer has): if the token was rejected or is missing, that call finds
+	 * out and renews it, and the calls after it use the new token instead of each being refused.
 	 */
 	private firstCall?: Promise<unknown>;
 
@@ -146,14 +152,7 @@ export class TokenSession {
 				continue;
 			}
 			if (this.failure) return this.failure;
-			let answer: Answer;
-			let generation = this.token.generation;
-			if (this.needsToken()) {
-				answer = await this.renewCarrying(sendWith);
-				generation = this.token.generation;
-			} else {
-				answer = await sendWith(this.withProcessToken());
-			}
+			const { answer, generation } = this.needsToken() ? await this.renewCarrying(sendWith) : await this.sendWithProcessToken(sendWith);
 			if (answer.kind === 'ok') this.token.accepted(generation, this.clock.now());
 			if (answer.kind !== 'tokenRejected') return answer;
 			// Rejected once (an old token, or one DingTalk voided right after issuing it): renew, repeat once.
@@ -179,6 +178,11 @@ export class TokenSession {
 		return tokenDue({ accessToken: token.accessToken, renewAt: token.renewAt }, now) && now >= token.renewAgainAt;
 	}
 
+	private async sendWithProcessToken(sendWith: SendWith): Promise<Sent> {
+		const { generation } = this.token;
+		return { answer: await sendWith(this.withProcessToken()), generation };
+	}
+
 	/** This run's credential with the process's token. */
 	private withProcessToken(): StoredCredential {
 		return { ...this.credential, data: { ...this.credential.data, accessToken: this.token.accessToken, renewAt: this.token.renewAt } };
@@ -189,7 +193,7 @@ export class TokenSession {
 	 * and sends the call with it. Calls that come meanwhile, from any execution, wait. If another worker
 	 * stored a token that is still good, that one is used instead.
 	 */
-	private async renewCarrying(sendWith: SendWith): Promise<Answer> {
+	private async renewCarrying(sendWith: SendWith): Promise<Sent> {
 		const { token } = this;
 		let settle: (failure?: Answer) => void = () => {};
 		token.renewal = new Promise((resolve) => {
@@ -205,7 +209,7 @@ export class TokenSession {
 			if (stored.data.accessToken !== token.accessToken && !tokenDue(stored.data, this.clock.now())) {
 				token.offer(stored.data);
 				settle();
-				return await sendWith(this.withProcessToken());
+				return await this.sendWithProcessToken(sendWith);
 			}
 			let renewing = stored;
 			/** The last token request's failure, or the carried call's own answer once the request is settled. */
@@ -223,22 +227,22 @@ export class TokenSession {
 				token.renewAt = Number(renewing.data.renewAt ?? 0);
 				token.generation++;
 				settle();
-				return answer;
+				return { answer, generation: token.generation };
 			}
 			if (answer.kind === 'tokenUnavailable' && answer.tokenFailure !== 'refused' && ahead) {
 				token.renewAgainAt = this.clock.now() + RENEW_AGAIN_AFTER_MS;
 				settle();
-				return await sendWith(this.withProcessToken());
+				return await this.sendWithProcessToken(sendWith);
 			}
 			// A stopped run settles nothing for the others: the next waiter renews in its place.
 			if (answer.code === 'cancelled' || this.retry.stopped) {
 				settle();
-				return stoppedAnswer(false);
+				return { answer: stoppedAnswer(false), generation: token.generation };
 			}
 			const failure = this.unavailable(answer);
 			settle(failure);
 			this.failure = failure;
-			return failure;
+			return { answer: failure, generation: token.generation };
 		} catch (error) {
 			// Reading the stored credential failed: n8n's own fault, nothing to repeat.
 			const failure: Answer = {
@@ -249,7 +253,7 @@ export class TokenSession {
 			};
 			settle(failure);
 			this.failure = failure;
-			return failure;
+			return { answer: failure, generation: token.generation };
 		}
 	}
 
