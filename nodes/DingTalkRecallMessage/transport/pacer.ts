@@ -32,11 +32,10 @@ interface PacedCall {
 	 * room (DingTalk admitted it and every call started before it) or proves nothing.
 	 */
 	probe: boolean;
-	/** When DingTalk's answer came; unset while the call is in flight. */
-	answeredAt?: number;
 	/**
-	 * Where its place in the window starts once answered: at its answer, or at its start when DingTalk
-	 * refused it (then its repeat reaches DingTalk before the call that took its room comes round again).
+	 * Where its place in the window starts once answered (unset while it is in flight): at its answer, or
+	 * at its start when DingTalk refused it (then its repeat reaches DingTalk before the call that took its
+	 * room comes round again).
 	 */
 	countedFrom?: number;
 	/** DingTalk refused it. */
@@ -127,7 +126,7 @@ export class Pacer {
 
 	/** No call waits, none is in flight, and none was answered for `ms`. */
 	idleFor(ms: number): boolean {
-		return !this.waiting.length && !this.calls.some((call) => call.answeredAt === undefined) && this.clock.now() - this.lastActive >= ms;
+		return !this.waiting.length && this.calls.every(answered) && this.clock.now() - this.lastActive >= ms;
 	}
 
 	/**
@@ -161,7 +160,7 @@ export class Pacer {
 		this.ramp = this.ramp + 1 >= this.limit ? Number.POSITIVE_INFINITY : this.ramp + 1;
 		const call = this.calls.find((candidate) => candidate.ticket === ticket);
 		this.lastActive = this.clock.now();
-		if (call) call.answeredAt = call.countedFrom = this.lastActive;
+		if (call) call.countedFrom = this.lastActive;
 		this.settleProbes();
 		this.serve();
 	}
@@ -184,7 +183,7 @@ export class Pacer {
 	cutShort(ticket: number): void {
 		const call = this.calls.find((candidate) => candidate.ticket === ticket);
 		if (call) {
-			call.answeredAt = call.countedFrom = this.clock.now();
+			call.countedFrom = this.clock.now();
 			call.cutShort = true;
 			call.probe = false;
 			this.probesOvertaking(call);
@@ -223,7 +222,6 @@ export class Pacer {
 			// refusals never come faster than the limit, and its repeat reaches DingTalk a little before the
 			// call that took its room comes round again: counted from the refusal, it would come just after
 			// that call every window, refused each time, and this pacer would starve.
-			call.answeredAt = now;
 			call.countedFrom = call.startedAt;
 			call.throttled = true;
 			this.probesOvertaking(call);
@@ -258,10 +256,10 @@ export class Pacer {
 	/** A probe DingTalk admitted proves room once every call started before it is admitted too, unless it overtook one that was not. */
 	private settleProbes(): void {
 		for (const probe of this.calls) {
-			if (!probe.probe || probe.answeredAt === undefined) continue;
+			if (!probe.probe || !answered(probe)) continue;
 			if (probe.overtook) {
 				probe.probe = false;
-			} else if (this.calls.every((call) => call.ticket > probe.ticket || call.probe || call.answeredAt !== undefined)) {
+			} else if (this.calls.every((call) => call.ticket > probe.ticket || call.probe || answered(call))) {
 				probe.probe = false;
 				this.limit++;
 				this.probes++;
@@ -290,7 +288,7 @@ export class Pacer {
 		if (now < this.probeFrom) return false;
 		// After a refusal, the first probe goes once every call within the limit has its answer: then it
 		// cannot overtake one of them on the way to DingTalk and have it refused in its place.
-		if (!this.climbing && this.calls.some((call) => !call.probe && call.answeredAt === undefined)) return false;
+		if (!this.climbing && this.calls.some((call) => !call.probe && !answered(call))) return false;
 		const unsettled = this.calls.filter((call) => call.probe).length;
 		return unsettled < Math.min(this.probes, Math.ceil(this.limit / 4));
 	}
@@ -336,12 +334,17 @@ function evenSplit(share: number, standard: number): number {
 	return share < standard ? Math.ceil(standard / Math.round(standard / share)) : share;
 }
 
+/** DingTalk answered the call (or the stop cut it short): it has its place in the window. */
+function answered(call: PacedCall): boolean {
+	return call.countedFrom !== undefined;
+}
+
 /**
  * What DingTalk admitted of these calls, counting those in flight within the limit until it refuses
  * them too: the pacer's share of the app's limit when other processes use the app as well.
  */
 function admittedShare(calls: readonly PacedCall[]): number {
-	return calls.filter((call) => !call.throttled && !(call.probe && call.answeredAt === undefined)).length;
+	return calls.filter((call) => !call.throttled && !(call.probe && !answered(call))).length;
 }
 
 /** The app DingTalk counts a credential's calls against: its client ID, or suite key and corp ID; never a secret. */
