@@ -156,6 +156,26 @@ describe('DingTalk API credential: getting, storing and renewing the access toke
 		expect(answeredBeforeEach).toEqual([0, 0, 0, 0, 0]);
 	});
 
+	test('a run with no token: once n8n has the new one, the calls after the first go without waiting for that call’s answer', async () => {
+		server = await startServer({ latencyMs: 300 });
+		const credentials = credentialsFor(server);
+		// For each call as it reaches DingTalk: how many calls were answered already.
+		const answeredBeforeEach = [];
+		server.onRequest = (call) => {
+			if (call.path !== PATHS.batchRecall) return;
+			answeredBeforeEach.push(server.callsTo(PATHS.batchRecall).filter((earlier) => earlier !== call && earlier.status !== 0).length);
+		};
+
+		const keys = server.sendRobotMessages('dingRobotA', 100);
+		const result = await recallRobot({ server, credentials, items: keys.map((key) => ({ keys: key })) });
+
+		expect(json(result.success).map((item) => item.processQueryKey)).toEqual(keys);
+		expect(server.tokenFetches).toBe(1);
+		// The first call carried the token request; the other four went with the token it got, none waiting for an answer.
+		expect(answeredBeforeEach).toEqual([0, 0, 0, 0, 0]);
+		expect(server.callsTo(PATHS.batchRecall).every((call) => call.headerToken === credentials.dataOf('cred-1').accessToken)).toBe(true);
+	});
+
 	test('a token DingTalk accepted moments ago and then voided: the calls on their way with it are repeated after one renewal', async () => {
 		server = await startServer({ latencyMs: 300 });
 		const credentials = credentialsFor(server);

@@ -214,7 +214,7 @@ describe('Recall Robot One-on-One Messages, in n8n’s engine against the DingTa
 		const keys = server.sendRobotMessages('dingRobotA', 23);
 		const result = await recallRobot({ server, items: [{ keys }], options: { batchSize: 5, concurrency: 2 } });
 		expect(result.success).toHaveLength(23);
-		expect(server.callsTo(PATHS.batchRecall).map((call) => call.body.processQueryKeys.length)).toEqual([5, 5, 5, 5, 3]);
+		expect(server.callsTo(PATHS.batchRecall).map((call) => call.body.processQueryKeys.length).sort((x, y) => y - x)).toEqual([5, 5, 5, 5, 3]);
 	});
 
 	test('`{{ $json.keys }}`, read straight from the item, gives exactly what n8n’s expression engine gives', async () => {

@@ -43,7 +43,7 @@ class ProcessToken {
 	/** The generation DingTalk rejected, if it did. */
 	rejectedGeneration = -1;
 
-	/** The generation DingTalk last accepted (answered a call sent with it with its result), and when. */
+	/** The generation DingTalk last accepted (issued it, or answered a call sent with it with its result), and when. */
 	acceptedGeneration = -1;
 
 	acceptedAt = 0;
@@ -54,7 +54,7 @@ class ProcessToken {
 	/** A renewal ahead of expiry failed for a moment: the token in hand serves, and renewal waits until then. */
 	renewAgainAt = 0;
 
-	/** DingTalk answered a call sent with `generation` with its result: that token is trusted for a while, if still the one in use. */
+	/** DingTalk issued `generation`, or answered a call sent with it with its result: that token is trusted for a while, if still the one in use. */
 	accepted(generation: number, now: number): void {
 		if (generation !== this.generation) return;
 		this.acceptedGeneration = generation;
@@ -111,9 +111,13 @@ export class TokenSession {
 	/**
 	 * The run's first call goes alone unless DingTalk accepted the process's token within the last minute
 	 * (or the first call once it no longer has): if the token was rejected or is missing, that call finds
-	 * out and renews it, and the calls after it use the new token instead of each being refused.
+	 * out and renews it, and the calls after it use the new token instead of each being refused. They go
+	 * at its answer, or as soon as it has a token DingTalk just issued.
 	 */
-	private firstCall?: Promise<unknown>;
+	private firstCall?: Promise<void>;
+
+	/** Lets the calls after the first go. */
+	private openAfterFirstCall: () => void = () => {};
 
 	constructor(
 		private readonly context: IExecuteFunctions,
@@ -133,9 +137,14 @@ export class TokenSession {
 	/** Sends a call with a fresh token: renewed first where needed, and once more if DingTalk rejects it. */
 	async send(sendWith: SendWith): Promise<Answer> {
 		if (!this.firstCall && !this.tokenTrusted()) {
-			const first = this.sendWithToken(sendWith);
-			this.firstCall = first;
-			return await first;
+			let open: () => void = () => {};
+			this.firstCall = new Promise<void>((resolve) => (open = resolve));
+			this.openAfterFirstCall = open;
+			try {
+				return await this.sendWithToken(sendWith);
+			} finally {
+				open();
+			}
 		}
 		await this.firstCall;
 		return await this.sendWithToken(sendWith);
@@ -148,6 +157,8 @@ export class TokenSession {
 			if (this.token.renewal) {
 				const failure = await this.token.renewal;
 				if (failure) this.failure ??= failure;
+				// Another execution's renewal brought a token DingTalk just issued: this run's other calls need not wait.
+				else if (this.tokenTrusted()) this.openAfterFirstCall();
 				// The stop, or another renewal, may have come meanwhile: look again.
 				continue;
 			}
@@ -190,18 +201,37 @@ export class TokenSession {
 
 	/**
 	 * Renews the token with this call: the call goes with an empty token, n8n gets and stores a new one
-	 * and sends the call with it. Calls that come meanwhile, from any execution, wait. If another worker
-	 * stored a token that is still good, that one is used instead.
+	 * and sends the call with it. Calls that come meanwhile, from any execution, wait until n8n has the new
+	 * token, not for the call's answer. If another worker stored a token that is still good, that one is used instead.
 	 */
 	private async renewCarrying(sendWith: SendWith): Promise<Sent> {
 		const { token } = this;
-		let settle: (failure?: Answer) => void = () => {};
-		token.renewal = new Promise((resolve) => {
-			settle = (failure) => {
-				token.renewal = undefined;
-				resolve(failure);
-			};
-		});
+		let resolveRenewal: (failure?: Answer) => void = () => {};
+		const renewal = new Promise<Answer | undefined>((resolve) => (resolveRenewal = resolve));
+		token.renewal = renewal;
+		let settled = false;
+		// Once only: the token usually comes before the carried call's answer.
+		const settle = (failure?: Answer) => {
+			if (settled) return;
+			settled = true;
+			if (token.renewal === renewal) token.renewal = undefined;
+			resolveRenewal(failure);
+		};
+		/** The token this renewal got, once n8n has it, and its generation. */
+		let taken: string | undefined;
+		let renewed = token.generation;
+		const take = (data: ICredentialDataDecryptedObject): number => {
+			if (data.accessToken === taken) return renewed;
+			taken = String(data.accessToken);
+			token.accessToken = taken;
+			token.renewAt = Number(data.renewAt ?? 0);
+			renewed = ++token.generation;
+			// DingTalk issued it this moment: as good as accepted, so no call need wait for the carried call's answer.
+			token.accepted(renewed, this.clock.now());
+			settle();
+			this.openAfterFirstCall();
+			return renewed;
+		};
 		try {
 			// Renewing ahead of expiry: the token in hand still works if the token API fails for a moment.
 			const ahead = Boolean(token.accessToken) && token.rejectedGeneration !== token.generation;
@@ -217,18 +247,12 @@ export class TokenSession {
 			// The token request is repeated as any call is (faults within Retries, throttles after their wait),
 			// except ahead of expiry, when the token in hand serves meanwhile. The carried call's answer is never repeated here.
 			await this.retry.run(async () => {
-				renewing = { ...stored, data: { ...stored.data, accessToken: '' } };
+				renewing = renewingCredential(stored, take);
 				answer = await this.pacedRenewal(sendWith, renewing);
 				if (renewing.data.accessToken || answer.kind !== 'tokenUnavailable' || ahead) return SETTLED;
 				return { ...answer, kind: answer.tokenAnswerKind ?? 'failed' };
 			});
-			if (renewing.data.accessToken) {
-				token.accessToken = String(renewing.data.accessToken);
-				token.renewAt = Number(renewing.data.renewAt ?? 0);
-				token.generation++;
-				settle();
-				return { answer, generation: token.generation };
-			}
+			if (renewing.data.accessToken) return { answer, generation: take(renewing.data) };
 			if (answer.kind === 'tokenUnavailable' && answer.tokenFailure !== 'refused' && ahead) {
 				token.renewAgainAt = this.clock.now() + RENEW_AGAIN_AFTER_MS;
 				settle();
@@ -283,4 +307,24 @@ export class TokenSession {
 		const reference = this.context.getNode().credentials?.[CREDENTIAL_TYPE];
 		return { id: reference?.id ?? '', name: reference?.name ?? '', type: CREDENTIAL_TYPE, data: { ...data } };
 	}
+}
+
+/**
+ * The credential a renewal hands n8n, with an empty token: n8n gets a new one and writes it in before the
+ * carried call goes, and `onToken` hears of it then, so that waiting calls need not wait for that call's answer.
+ */
+function renewingCredential(stored: StoredCredential, onToken: (data: ICredentialDataDecryptedObject) => void): StoredCredential {
+	const data: ICredentialDataDecryptedObject = { ...stored.data };
+	let accessToken = '';
+	Object.defineProperty(data, 'accessToken', {
+		enumerable: true,
+		get: () => accessToken,
+		set: (value: unknown) => {
+			const renewed = typeof value === 'string' && value !== '' && value !== accessToken;
+			accessToken = typeof value === 'string' ? value : '';
+			// n8n writes the token and its renewAt in one go: read them once both are in.
+			if (renewed) void Promise.resolve().then(() => onToken(data));
+		},
+	});
+	return { ...stored, data };
 }
