@@ -139,6 +139,34 @@ describe('A stopped execution stops', () => {
 		expect(json(result.failed)[0]).not.toHaveProperty('mayBeRecalled');
 	});
 
+	test('a stopped execution’s token request that n8n finishes later does not replace the token another execution renewed meanwhile', async () => {
+		const server = await startServer();
+		const credentials = credentialsFor(server);
+		let stopFirst;
+		let tokenRequests = 0;
+		server.onRequest = (call) => {
+			if (call.path !== PATHS.accessToken) return void (server.latencyMs = 300);
+			tokenRequests++;
+			server.latencyMs = tokenRequests === 1 ? 1000 : 20;
+			if (tokenRequests !== 1) return;
+			// The first execution is stopped while its token request is on its way; DingTalk voids the token after that request is answered.
+			setTimeout(() => stopFirst(), 50);
+			setTimeout(() => server.expireAllTokens(), 1050);
+		};
+		const [first] = server.sendRobotMessages('dingRobotA', 1);
+		const keys = server.sendRobotMessages('dingRobotA', 1000);
+
+		const stopped = recallRobot({ server, credentials, items: [{ keys: first }], onStart: (stop) => (stopFirst = stop) });
+		await pause(5);
+		const result = await recallRobot({ server, credentials, items: keys.map((key) => ({ keys: key })) });
+
+		expect(json((await stopped).failed)).toEqual([expect.objectContaining({ processQueryKey: first, errorCode: 'cancelled' })]);
+		// The second execution renewed in the first one's place, and again once DingTalk voided that token: every key recalled.
+		expect(result.error).toBeUndefined();
+		expect(json(result.success).map((item) => item.processQueryKey)).toEqual(keys);
+		expect(server.tokenFetches).toBe(3);
+	});
+
 	test('a stop while the token API never answers: the execution ends at once, not when the token request times out (15 s)', async () => {
 		const server = await startServer();
 		const [key] = server.sendRobotMessages('dingRobotA', 1);

@@ -247,8 +247,13 @@ export class TokenSession {
 			// The token request is repeated as any call is (faults within Retries, throttles after their wait),
 			// except ahead of expiry, when the token in hand serves meanwhile. The carried call's answer is never repeated here.
 			await this.retry.run(async () => {
-				renewing = renewingCredential(stored, take);
-				answer = await this.pacedRenewal(sendWith, renewing);
+				const handed = renewingCredential(stored, take);
+				renewing = handed.credential;
+				try {
+					answer = await this.pacedRenewal(sendWith, renewing);
+				} finally {
+					handed.close();
+				}
 				if (renewing.data.accessToken || answer.kind !== 'tokenUnavailable' || ahead) return SETTLED;
 				return { ...answer, kind: answer.tokenAnswerKind ?? 'failed' };
 			});
@@ -312,19 +317,26 @@ export class TokenSession {
 /**
  * The credential a renewal hands n8n, with an empty token: n8n gets a new one and writes it in before the
  * carried call goes, and `onToken` hears of it then, so that waiting calls need not wait for that call's answer.
+ * Closed once the call is over: n8n finishes a stopped call's token request all the same, and that late
+ * token must not replace one a later renewal got meanwhile.
  */
-function renewingCredential(stored: StoredCredential, onToken: (data: ICredentialDataDecryptedObject) => void): StoredCredential {
+function renewingCredential(
+	stored: StoredCredential,
+	onToken: (data: ICredentialDataDecryptedObject) => void,
+): { credential: StoredCredential; close: () => void } {
 	const data: ICredentialDataDecryptedObject = { ...stored.data };
 	let accessToken = '';
+	let open = true;
 	Object.defineProperty(data, 'accessToken', {
 		enumerable: true,
 		get: () => accessToken,
 		set: (value: unknown) => {
+			if (!open) return;
 			const renewed = typeof value === 'string' && value !== '' && value !== accessToken;
 			accessToken = typeof value === 'string' ? value : '';
 			// n8n writes the token and its renewAt in one go: read them once both are in.
 			if (renewed) void Promise.resolve().then(() => onToken(data));
 		},
 	});
-	return { ...stored, data };
+	return { credential: { ...stored, data }, close: () => (open = false) };
 }
