@@ -91,7 +91,20 @@ describe.each(N8N_VERSIONS)('the packed package in a real n8n %s', (version) => 
 			}),
 		);
 
-		const { success, failed, raw } = outputsOf(await n8n.execute('dtE2eRobotFlow01'));
+		// For each recall call as it reaches DingTalk (each answered 300 ms later): how many were answered already.
+		const answeredBeforeEach = [];
+		server.onRequest = (call) => {
+			server.latencyMs = call.path === PATHS.batchRecall ? 300 : 0;
+			if (call.path === PATHS.batchRecall) answeredBeforeEach.push(server.callsTo(PATHS.batchRecall).filter((earlier) => earlier !== call && earlier.status !== 0).length);
+		};
+		let run;
+		try {
+			run = await n8n.execute('dtE2eRobotFlow01');
+		} finally {
+			server.onRequest = undefined;
+			server.latencyMs = 0;
+		}
+		const { success, failed, raw } = outputsOf(run);
 
 		expect(success.map((item) => item.processQueryKey)).toEqual(keys);
 		expect(success.every((item) => item.recalled === true && item.robotCode === 'dingRobotA')).toBe(true);
@@ -101,8 +114,9 @@ describe.each(N8N_VERSIONS)('the packed package in a real n8n %s', (version) => 
 		]);
 		// Paired to the Split Out item each key came from.
 		expect(raw[0].map((item) => item.pairedItem.item ?? item.pairedItem[0]?.item)).toEqual([...Array(26).keys()]);
-		// Two calls, in whichever order they reach DingTalk: the second need not wait for the first, which carried the token request.
+		// Two calls, in whichever order they reach DingTalk: the second went once n8n had the token the first one's request fetched, not at the first one's answer.
 		expect(server.callsTo(PATHS.batchRecall).map((call) => call.body.processQueryKeys.length).sort((x, y) => y - x)).toEqual([20, 7]);
+		expect(answeredBeforeEach).toEqual([0, 0]);
 		// DingTalk would not recall keys[25] again: its read status, asked once, showed it gone.
 		expect(server.callsTo(PATHS.readStatus).map((call) => call.statusKey)).toEqual([keys[25]]);
 		expect(keys.every((key) => server.isRecalled(key))).toBe(true);
