@@ -64,6 +64,22 @@ describe('One token per process', () => {
 		expect(refused).toHaveLength(1);
 	});
 
+	test('a stored token from another credential record that DingTalk refuses is renewed, not reported as a fresh token refused', async () => {
+		const server = await startServer();
+		const current = credentialsFor(server);
+		// A second record of the same app still holds a token DingTalk voided, not yet due.
+		const stale = credentialsFor(server, { accessToken: 'voided-token', renewAt: currentClock().now() + 3_600_000 });
+		await recallRobot({ server, credentials: current, items: [{ keys: server.sendRobotMessages('dingRobotA', 3) }] });
+		server.expireAllTokens();
+
+		const keys = server.sendRobotMessages('dingRobotA', 3);
+		const result = await recallRobot({ server, credentials: stale, items: [{ keys }] });
+
+		expect(result.error).toBeUndefined();
+		expect(json(result.success).map((item) => item.processQueryKey)).toEqual(keys);
+		expect(server.tokenFetches).toBe(2);
+	});
+
 	test('a token that expires in the middle of a storm of executions is renewed once for the process', async () => {
 		const server = await startServer({ latencyMs: 2 });
 		const credentials = credentialsFor(server);

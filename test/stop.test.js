@@ -167,6 +167,56 @@ describe('A stopped execution stops', () => {
 		expect(server.tokenFetches).toBe(3);
 	});
 
+	test('a stopped execution’s token request that n8n finishes later leaves the token n8n stored meanwhile in place', async () => {
+		const server = await startServer();
+		const credentials = credentialsFor(server);
+		let tokenRequests = 0;
+		let stopFirst;
+		server.onRequest = (call) => {
+			if (call.path !== PATHS.accessToken) return void (server.latencyMs = 0);
+			tokenRequests++;
+			server.latencyMs = tokenRequests === 1 ? 1000 : 20;
+			if (tokenRequests === 1) setTimeout(() => stopFirst(), 50);
+		};
+		const stopped = recallRobot({ server, credentials, items: [{ keys: server.sendRobotMessages('dingRobotA', 1) }], onStart: (stop) => (stopFirst = stop) });
+		await pause(5);
+		const other = await recallRobot({ server, credentials, items: [{ keys: server.sendRobotMessages('dingRobotA', 5) }] });
+		const renewed = credentials.dataOf('cred-1').accessToken;
+		await stopped;
+		// The stopped execution's token request is answered a second after it went, and n8n stores what it got.
+		await pause(1200);
+
+		expect(other.success).toHaveLength(5);
+		expect(tokenRequests).toBe(2);
+		expect(renewed).toMatch(/^[0-9a-f]{32}$/);
+		expect(credentials.dataOf('cred-1').accessToken).toBe(renewed);
+	});
+
+	test('a stop while the execution waits for another execution’s token request: it ends at once, not when that request does', async () => {
+		const server = await startServer();
+		const credentials = credentialsFor(server);
+		// The token API never answers the first request (n8n gives up on it after 15 s).
+		server.injectFault(PATHS.accessToken, 'timeout', 1);
+		let stopCarrier;
+		let stopWaiter;
+		const carrier = recallRobot({ server, credentials, items: [{ keys: server.sendRobotMessages('dingRobotA', 2) }], onStart: (stop) => (stopCarrier = stop) });
+		await pause(30);
+		const [key] = server.sendRobotMessages('dingRobotA', 1);
+		const waiter = recallRobot({ server, credentials, items: [{ keys: key }], onStart: (stop) => (stopWaiter = stop) });
+		await pause(100);
+		const stoppedAt = Date.now();
+		stopWaiter();
+
+		const result = await waiter;
+		const endedAfterMs = Date.now() - stoppedAt;
+		stopCarrier();
+		await carrier;
+
+		expect(endedAfterMs).toBeLessThan(2_000);
+		expect(json(result.failed)).toEqual([expect.objectContaining({ processQueryKey: key, errorCode: 'cancelled' })]);
+		expect(server.callsTo(PATHS.batchRecall)).toEqual([]);
+	}, 30_000);
+
 	test('a stop while the token API never answers: the execution ends at once, not when the token request times out (15 s)', async () => {
 		const server = await startServer();
 		const [key] = server.sendRobotMessages('dingRobotA', 1);

@@ -2,6 +2,7 @@ import type { ICredentialDataDecryptedObject, IExecuteFunctions } from 'n8n-work
 
 import type { Answer } from '../../../credentials/DingTalkAnswers';
 import type { Clock } from '../../../credentials/DingTalkClock';
+import { untilStopped } from '../../../credentials/DingTalkClock';
 import { tokenDue } from '../../../credentials/DingTalkTokenRenewal';
 import { TEXTS } from '../texts';
 import type { StoredCredential } from './http';
@@ -53,6 +54,9 @@ class ProcessToken {
 
 	/** A renewal ahead of expiry failed for a moment: the token in hand serves, and renewal waits until then. */
 	renewAgainAt = 0;
+
+	/** Generations DingTalk issued to this process (not read from storage). */
+	readonly issued = new Set<number>();
 
 	/** DingTalk issued `generation`, or answered a call sent with it with its result: that token is trusted for a while, if still the one in use. */
 	accepted(generation: number, now: number): void {
@@ -146,16 +150,19 @@ export class TokenSession {
 				open();
 			}
 		}
-		await this.firstCall;
+		if ((await untilStopped(this.firstCall ?? Promise.resolve(), this.context.getExecutionCancelSignal?.())) === 'stopped') return stoppedAnswer(false);
 		return await this.sendWithToken(sendWith);
 	}
 
 	private async sendWithToken(sendWith: SendWith): Promise<Answer> {
 		let rejected = false;
+		let storedRejections = 0;
 		for (;;) {
 			if (this.retry.stopped) return stoppedAnswer(false);
 			if (this.token.renewal) {
-				const failure = await this.token.renewal;
+				const waited = await untilStopped(this.token.renewal, this.context.getExecutionCancelSignal?.());
+				if (waited === 'stopped') return stoppedAnswer(false);
+				const failure = waited;
 				if (failure) this.failure ??= failure;
 				// Another execution's renewal brought a token DingTalk just issued: this run's other calls need not wait.
 				else if (this.tokenTrusted()) this.openAfterFirstCall();
@@ -167,7 +174,9 @@ export class TokenSession {
 			if (answer.kind === 'ok') this.token.accepted(generation, this.clock.now());
 			if (answer.kind !== 'tokenRejected') return answer;
 			// Rejected once (an old token, or one DingTalk voided right after issuing it): renew, repeat once.
-			if (!rejected) {
+			// A stored token (another record, another worker) DingTalk refused is not a fresh token refused: renew for real.
+			const fromStorage = !this.token.issued.has(generation) && storedRejections++ < 2;
+			if (!rejected || fromStorage) {
 				rejected = true;
 				this.token.rejectedGeneration = Math.max(this.token.rejectedGeneration, generation);
 				continue;
@@ -226,6 +235,7 @@ export class TokenSession {
 			token.accessToken = taken;
 			token.renewAt = Number(data.renewAt ?? 0);
 			renewed = ++token.generation;
+			token.issued.add(renewed);
 			// DingTalk issued it this moment: as good as accepted, so no call need wait for the carried call's answer.
 			token.accepted(renewed, this.clock.now());
 			settle();
@@ -242,6 +252,8 @@ export class TokenSession {
 				return await this.sendWithProcessToken(sendWith);
 			}
 			let renewing = stored;
+			/** The token the last attempt brought while its call was on (a later write is n8n's alone, for the store). */
+			let brought = '';
 			/** The last token request's failure, or the carried call's own answer once the request is settled. */
 			let answer: Answer = stoppedAnswer(false);
 			// The token request is repeated as any call is (faults within Retries, throttles after their wait),
@@ -252,12 +264,12 @@ export class TokenSession {
 				try {
 					answer = await this.pacedRenewal(sendWith, renewing);
 				} finally {
-					handed.close();
+					brought = handed.close();
 				}
-				if (renewing.data.accessToken || answer.kind !== 'tokenUnavailable' || ahead) return SETTLED;
+				if (brought || answer.kind !== 'tokenUnavailable' || ahead) return SETTLED;
 				return { ...answer, kind: answer.tokenAnswerKind ?? 'failed' };
 			});
-			if (renewing.data.accessToken) return { answer, generation: take(renewing.data) };
+			if (brought) return { answer, generation: take({ ...renewing.data, accessToken: brought }) };
 			if (answer.kind === 'tokenUnavailable' && answer.tokenFailure !== 'refused' && ahead) {
 				token.renewAgainAt = this.clock.now() + RENEW_AGAIN_AFTER_MS;
 				settle();
@@ -323,7 +335,7 @@ export class TokenSession {
 function renewingCredential(
 	stored: StoredCredential,
 	onToken: (data: ICredentialDataDecryptedObject) => void,
-): { credential: StoredCredential; close: () => void } {
+): { credential: StoredCredential; close: () => string } {
 	const data: ICredentialDataDecryptedObject = { ...stored.data };
 	let accessToken = '';
 	let open = true;
@@ -331,12 +343,19 @@ function renewingCredential(
 		enumerable: true,
 		get: () => accessToken,
 		set: (value: unknown) => {
-			if (!open) return;
 			const renewed = typeof value === 'string' && value !== '' && value !== accessToken;
 			accessToken = typeof value === 'string' ? value : '';
-			// n8n writes the token and its renewAt in one go: read them once both are in.
-			if (renewed) void Promise.resolve().then(() => onToken(data));
+			// n8n writes the token and its renewAt in one go: read them once both are in. Once closed, n8n still stores what it got.
+			if (renewed && open) void Promise.resolve().then(() => onToken(data));
 		},
 	});
-	return { credential: { ...stored, data }, close: () => (open = false) };
+	let atClose = '';
+	return {
+		credential: { ...stored, data },
+		close: () => {
+			if (open) atClose = accessToken;
+			open = false;
+			return atClose;
+		},
+	};
 }
