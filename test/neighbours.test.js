@@ -81,6 +81,22 @@ describe('Keys DingTalk named in a per-key result are heard, whatever the HTTP s
 		expect(server.callsTo(PATHS.readStatus)).toHaveLength(0);
 	});
 
+	test('a 400 key refusal that names the bad key: the keys it does not name go again at once, also with Retries 0', async () => {
+		const server = await startServer({ batchMode: 'strict' });
+		const good = server.sendRobotMessages('dingRobotA', 3);
+		const bad = 'not-a-key';
+		const refusal = { code: 'invalid.processQueryKey', message: 'processQueryKey is invalid', requestid: 'r1', successResult: [], failedResult: { [bad]: 'invalid.processQueryKey' } };
+		server.injectFault(PATHS.batchRecall, { status: 400, body: refusal }, 1);
+
+		const result = await recallRobot({ server, items: [{ keys: [...good, bad] }], options: { ...FAST, maxRetries: 0 } });
+
+		expect(keysOf(result.success)).toEqual(good);
+		expect(json(result.failed)).toEqual([expect.objectContaining({ processQueryKey: bad, errorCode: 'invalid.processQueryKey' })]);
+		expect(json(result.failed)[0]).not.toHaveProperty('mayBeRecalled');
+		expect(server.callsTo(PATHS.batchRecall).map((call) => call.body.processQueryKeys)).toEqual([[...good, bad], good]);
+		expect(server.callsTo(PATHS.readStatus)).toEqual([]);
+	});
+
 	test('a 400 whole-call refusal whose per-key fields are empty is a whole-call refusal: the bad key is isolated, the good ones recalled', async () => {
 		const server = await startServer();
 		const keys = server.sendRobotMessages('dingRobotA', 4);
