@@ -213,8 +213,9 @@ export async function recallPooled(
 				}
 				if (!refusedPools.has(pool)) refusedPools.set(pool, outcomeOfAnswer(error.answer));
 			}
+			// Keys DingTalk told of before the refusal keep their own outcome; the others take the pool's.
 			const refused = refusedPools.get(pool);
-			if (refused) for (const value of values) ledger.set(value, refused);
+			if (refused) for (const value of values) if (!ledger.told(value)) ledger.set(value, refused);
 		},
 		() => stoppedBy !== undefined || signal?.aborted === true,
 	);

@@ -93,6 +93,11 @@ export class KeyLedger {
 		if (outcome.recalled) this.unheard.delete(key);
 	}
 
+	/** DingTalk told something of the key already (or its answer was lost). */
+	told(key: string): boolean {
+		return this.outcomes.has(key) || this.unheard.has(key);
+	}
+
 	/** No answer about these keys was heard: DingTalk may have recalled them. */
 	notHeard(keys: Iterable<string>, outcome?: RecallOutcome): void {
 		for (const key of keys) {
