@@ -88,6 +88,24 @@ describe('Recall Work Notification, in n8n’s engine against the DingTalk-compa
 		expect(server.callsTo(PATHS.workNotificationRecall)).toHaveLength(1);
 	});
 
+	test('the same task ID and agent ID written with a leading zero are the same notification: one call, both items on Success', async () => {
+		server = await startServer({ agents: ['836390886'] });
+		const task = server.sendWorkNotification('836390886');
+		const items = [
+			{ agentId: 836390886, taskId: task },
+			{ agentId: '0836390886', taskId: `0${task}` },
+		];
+
+		const result = await recallWork({ server, items });
+
+		expect(result.failed).toEqual([]);
+		expect(json(result.success).map((item) => [item.agentId, item.msgTaskId, item.recalled])).toEqual([
+			[836390886, task, true],
+			[836390886, task, true],
+		]);
+		expect(server.callsTo(PATHS.workNotificationRecall)).toHaveLength(1);
+	});
+
 	test('several task IDs in one item (array or comma list) each get their own output item', async () => {
 		server = await startServer();
 		const ids = [1, 2, 3].map(() => server.sendWorkNotification('836390886'));

@@ -100,9 +100,14 @@ function validateNumericId(what: string) {
 			: `${what} must be a whole number, but got "${preview(part)}"`;
 }
 
+/** Numbers as DingTalk reads them: "0256" and 256 are one ID, pooled and recalled once. */
+function asNumbers(list: ParsedList): ParsedList {
+	return { ...list, values: list.values.map((part) => String(Number(part))) };
+}
+
 /** `msgTaskId`: the task_id of a work notification; one or several, as numbers or digits. */
 export function parseMsgTaskIds(value: unknown): ParsedList {
-	return parseList(value, 'msgTaskId', validateNumericId('msgTaskId'), true);
+	return asNumbers(parseList(value, 'msgTaskId', validateNumericId('msgTaskId'), true));
 }
 
 /** A parameter that takes exactly one value per item: the value, or why there is none. */
@@ -113,7 +118,7 @@ export interface SingleValue {
 
 /** `agentId`: exactly one number (or digits) per item. */
 export function parseAgentId(value: unknown): SingleValue {
-	const { values, problems } = parseList(value, 'agentId', validateNumericId('agentId'), true);
+	const { values, problems } = asNumbers(parseList(value, 'agentId', validateNumericId('agentId'), true));
 	if (problems.length) return { problem: problems[0].problem };
 	if (values.length !== 1) {
 		return {
