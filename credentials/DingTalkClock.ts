@@ -1,4 +1,4 @@
-import { sleep } from 'n8n-workflow';
+import * as n8nWorkflow from 'n8n-workflow';
 
 /** Time as the credential and the node see it: token expiry, backoff and pacing all read and wait on one clock. */
 export interface Clock {
@@ -7,12 +7,33 @@ export interface Clock {
 	wait: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
+/** n8n-workflow's waits: `sleep` (in 2.x it takes a signal), and in 1.x `sleepWithAbort` (1.x's `sleep` ignores the signal). */
+export interface Sleeps {
+	sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+	sleepWithAbort?: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+/** A wait that ends, its timer cleared, when `signal` aborts, on n8n 2.x and 1.x alike. */
+export function waitOn({ sleep, sleepWithAbort }: Sleeps): Clock['wait'] {
+	return async (ms, signal) => {
+		// 2.x clears the timer and rejects when the signal aborts (the stop is the caller's to see).
+		if (!signal || !sleepWithAbort) return await sleep(ms, signal).catch(() => {});
+		if (signal.aborted) return;
+		// 1.x leaves its listener on the signal it is given: a signal of this wait's own keeps the execution's clean.
+		const own = new AbortController();
+		const abort = () => own.abort();
+		signal.addEventListener('abort', abort, { once: true });
+		try {
+			await sleepWithAbort(ms, own.signal).catch(() => {});
+		} finally {
+			signal.removeEventListener('abort', abort);
+		}
+	};
+}
+
 export const systemClock: Clock = {
 	now: () => Date.now(),
-	wait: async (ms, signal) => {
-		// n8n 2.x clears the timer and rejects when the signal aborts (the stop is the caller's to see); 1.x lets the timer run out.
-		await sleep(ms, signal).catch(() => {});
-	},
+	wait: waitOn(n8nWorkflow as Sleeps),
 };
 
 let processClock: Clock = systemClock;

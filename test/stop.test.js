@@ -236,3 +236,41 @@ describe('A stopped execution stops', () => {
 		expect(json(result.failed)).toEqual([expect.objectContaining({ errorCode: 'cancelled' })]);
 	}, 30_000);
 });
+
+describe('The waits a stop ends, on n8n 1.x as on 2.x', () => {
+	const { getEventListeners } = require('node:events');
+	const { waitOn } = require(path.resolve(__dirname, '../dist/credentials/DingTalkClock.js'));
+	// n8n-workflow 1.123's own two waits, as it exports them: `sleep` ignores a signal; `sleepWithAbort` clears
+	// its timer when the signal aborts, and leaves its listener on the signal when it does not.
+	const n8n1 = {
+		sleep: async (ms) => await new Promise((resolve) => setTimeout(resolve, ms)),
+		sleepWithAbort: async (ms, abortSignal) =>
+			await new Promise((resolve, reject) => {
+				if (abortSignal?.aborted) return reject(new Error('cancelled'));
+				const timeout = setTimeout(resolve, ms);
+				abortSignal?.addEventListener('abort', () => (clearTimeout(timeout), reject(new Error('cancelled'))), { once: true });
+			}),
+	};
+	const timers = () => process.getActiveResourcesInfo().filter((resource) => resource === 'Timeout').length;
+
+	test('a stop ends a 30 s wait at once and leaves no timer running', async () => {
+		const wait = waitOn(n8n1);
+		const stop = new AbortController();
+		const before = timers();
+		const waited = wait(30_000, stop.signal);
+		expect(timers()).toBe(before + 1);
+		const stoppedAt = Date.now();
+		stop.abort();
+		await waited;
+		expect(Date.now() - stoppedAt).toBeLessThan(1_000);
+		expect(timers()).toBe(before);
+	});
+
+	test('waits that run out leave no listener on the execution’s signal (a run can wait hundreds of times)', async () => {
+		const wait = waitOn(n8n1);
+		const execution = new AbortController();
+		for (let index = 0; index < 20; index++) await wait(1, execution.signal);
+		expect(getEventListeners(execution.signal, 'abort')).toHaveLength(0);
+	});
+});
+
