@@ -272,6 +272,15 @@ function oapiCode(body: Record<string, unknown>): { code: string; message: strin
 	return { code, message: message || `errcode ${code}` };
 }
 
+/** DingTalk's old-style host answered at the API Base URL. */
+const WRONG_API_HOST: Answer = {
+	kind: 'configuration',
+	scope: 'app',
+	code: '22',
+	message: 'errcode 22',
+	text: `The credential's API Base URL leads to DingTalk's old-style host, which does not know the new-style APIs. ${BASE_URL_HINT}`,
+};
+
 /** A body that is not DingTalk's: the IP ban's own JSON, or anything else (an HTML page, an empty body, a gateway's JSON). */
 function foreignBody(statusCode: number, body: Record<string, unknown> | undefined): Answer {
 	if (body && Number(body.status) === 1111) {
@@ -328,6 +337,8 @@ export function classifyAnswer(shape: ApiShape, statusCode: number, rawBody: unk
 		// An error status with the API's result fields and no code: DingTalk's own answer all the same (per-key results in a 400).
 		if (!code && hasResult) code = `http${statusCode}`;
 	}
+	// Only the old-style host answers with an errcode (a method it does not know: 22): the API Base URL leads to it.
+	if (!code && shape.host === 'api' && body.errcode !== undefined && body.code === undefined) return { ...WRONG_API_HOST, ...oapiCode(body), requestId, body };
 	if (!code) return { ...foreignBody(statusCode, body), requestId };
 	const meaning = meaningOf(code) ?? meaningOfStatus(statusCode);
 	return {

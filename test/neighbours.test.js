@@ -191,6 +191,22 @@ describe('The token API’s answers, sorted as every other API’s', () => {
 		expect(server.callsTo(PATHS.accessToken)).toHaveLength(2);
 	});
 
+	test.each([
+		['the two base URLs swapped', (server) => ({ apiBaseUrl: server.oapiBaseUrl, oapiBaseUrl: server.apiBaseUrl }), undefined],
+		['the old-style host answering errcode 22 (Invalid method), as DingTalk does', () => ({}), { status: 200, body: { errcode: 22, errmsg: 'Invalid method[v1.0.oauth2.accessToken]' } }],
+	])('an API Base URL that leads to the old-style host (%s) is a configuration error that says to check the base URLs, after one token request', async (_name, urls, answer) => {
+		const server = await startServer();
+		if (answer) server.injectFault(PATHS.accessToken, answer, 5);
+		const keys = server.sendRobotMessages('dingRobotA', 2);
+
+		const result = await recallRobot({ server, credentials: credentialsFor(server, urls(server)), items: [{ keys }], options: FAST });
+
+		expect(result.error?.name).toBe('NodeApiError');
+		expect(result.error.message).toMatch(/API Base URL leads to DingTalk's old-style host/);
+		expect(server.calls.filter((call) => call.path === PATHS.accessToken)).toHaveLength(1);
+		expect(server.callsTo(PATHS.batchRecall)).toEqual([]);
+	});
+
 	test('403 IpNotInWhiteList from the token API says to add the IP to the allow-list, not to check the keys', async () => {
 		const server = await startServer();
 		server.injectFault(PATHS.accessToken, {
