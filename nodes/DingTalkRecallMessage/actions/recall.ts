@@ -27,7 +27,11 @@ export interface KeyRequest {
  * What the batch learned before stays in its ledger.
  */
 export class ConfigurationError extends Error {
-	constructor(readonly answer: Answer) {
+	constructor(
+		readonly answer: Answer,
+		/** The keys of the call DingTalk refused: its answer is about them. */
+		readonly keys: readonly string[],
+	) {
 		super(answer.message);
 	}
 }
@@ -212,6 +216,7 @@ export async function recallPooled(
 					return;
 				}
 				if (!refusedPools.has(pool)) refusedPools.set(pool, outcomeOfAnswer(error.answer));
+				for (const key of error.keys) ledger.set(key, outcomeOfAnswer(error.answer));
 			}
 			// Keys DingTalk told of before the refusal keep their own outcome; the others take the pool's.
 			const refused = refusedPools.get(pool);
@@ -264,7 +269,7 @@ export async function recallEach(
 ): Promise<INodeExecutionData[][]> {
 	return await recallPooled(context, requests, { ...settings, batchSize: 1 }, async (pool, [value], ledger) => {
 		const answer = await client.call(api.callFor(pool, value), { hear: (attempt) => ledger.hear([value], attempt) });
-		if (answer.kind === 'configuration') throw new ConfigurationError(answer);
+		if (answer.kind === 'configuration') throw new ConfigurationError(answer, [value]);
 		if (answer.kind === 'ok') ledger.set(value, recalled(answer.requestId));
 		else ledger.set(value, (answer.kind === 'refused' ? api.outcomeOfRefusal?.(answer) : undefined) ?? outcomeOfAnswer(answer));
 	});

@@ -119,11 +119,7 @@ function splitFor(answer: Answer, keys: string[], run: BatchRun): 'halves' | 'on
 async function recallKeys(run: BatchRun, keys: string[], mayProbe = true): Promise<string[]> {
 	const { client, api, pool, ledger } = run;
 	const answer = await client.call(recallCall(api, pool, keys), { hear: (attempt) => ledger.hear(keys, attempt) });
-	if (answer.kind === 'configuration') {
-		// DingTalk's answer about these keys; the pool's other keys keep what DingTalk told of them.
-		if (answer.scope === 'pool') for (const key of keys) ledger.set(key, outcomeOfAnswer(answer));
-		throw new ConfigurationError(answer);
-	}
+	if (answer.kind === 'configuration') throw new ConfigurationError(answer, keys);
 
 	const verdicts = keyVerdicts(answer.body);
 	const unnamed = keys.filter((key) => !verdicts.has(key));

@@ -175,8 +175,9 @@ export class TokenSession {
 			if (answer.kind !== 'tokenRejected') return answer;
 			// Rejected once (an old token, or one DingTalk voided right after issuing it): renew, repeat once.
 			// A stored token (another record, another worker) DingTalk refused is not a fresh token refused: renew for real.
-			const fromStorage = !this.token.issued.has(generation) && storedRejections++ < 2;
-			if (!rejected || fromStorage) {
+			const fromStorage = !this.token.issued.has(generation);
+			if (fromStorage) storedRejections++;
+			if (!rejected || (fromStorage && storedRejections <= 2)) {
 				rejected = true;
 				this.token.rejectedGeneration = Math.max(this.token.rejectedGeneration, generation);
 				continue;
