@@ -5,39 +5,6 @@
  * from DingTalk's documentation and from its recorded answers (`dingtalk-api.md`), which win where they differ.
  */
 
-export type AnswerKind =
-	/** DingTalk's answer, with its API's result fields. */
-	| 'ok'
-	/** DingTalk refused this call for a reason about its content: a key, a DING, a task id. */
-	| 'refused'
-	/** The app or the node's settings are wrong; `scope` says whether for the whole app or for one pool. */
-	| 'configuration'
-	/** The token is invalid or expired: renew it once and repeat the call. */
-	| 'tokenRejected'
-	/** Too many calls, banned for a while, or DingTalk busy: wait, slow down, repeat. */
-	| 'throttled'
-	/** DingTalk (or the connection, before the call went) failed for a moment and did nothing: repeat within Retries. */
-	| 'failed'
-	/**
-	 * No answer was heard: a timeout, a dropped connection, a body that is not DingTalk's, a call the stop
-	 * cut short. DingTalk may have done what the call asked. Repeat within Retries.
-	 */
-	| 'lost'
-	/** No access token could be had: the call never went. */
-	| 'tokenUnavailable'
-	/** The execution was stopped before the call went. */
-	| 'cancelled';
-
-/**
- * How a token request failed:
- * - `passing`: DingTalk or the network failed for a moment (5xx, 429, `system.busy`, a dropped connection,
- *   a timeout) — repeat it like any other call;
- * - `unreachable`: no connection at all (refused, unknown host) — repeat it, and if it lasts, the
- *   credential's Environment or base URLs are wrong;
- * - `refused`: DingTalk said the keys or the address are wrong — a configuration error, never repeated.
- */
-export type TokenFailureKind = 'passing' | 'unreachable' | 'refused';
-
 /** Whom a configuration error concerns: the whole app (stop the run), or one robot or chat (fail its keys only). */
 export type ConfigurationScope = 'app' | 'pool';
 
@@ -48,18 +15,55 @@ export type RefusalReach =
 	/** The call carried too many keys: smaller calls go. */
 	| 'size'
 	/** DingTalk says some keys were recalled and some not, without saying which. */
-	| 'unheard';
+	| 'unheard'
+	/** About the call, not a key DingTalk names: a one-message API's refusal, or a code no document lists. */
+	| 'call';
 
-/** What one code means, whichever API or host gave it. */
-interface CodeMeaning {
-	kind: AnswerKind;
-	scope?: ConfigurationScope;
-	reach?: RefusalReach;
-	/** DingTalk's per-second limit: the pacer learns the rate from it, so the first repeat needs no extra wait. */
-	perSecond?: boolean;
-	/** What to do (configuration errors), or what the refusal means (refusals); for people, in one sentence or two. */
+/** What DingTalk said, or the node where DingTalk said nothing. */
+interface Said {
+	/** DingTalk's code (`invalid.processQueryKey`, `400002` …) or the node's own (`timeout`, `network`, `invalidResponse`). */
+	code: string;
+	/** DingTalk's words, or the node's where DingTalk said nothing. */
+	message: string;
+	requestId?: string;
+	/** DingTalk's body: per-key results may come at any status. */
+	body?: Record<string, unknown>;
+	/** What the code means, or what to fix: its row in the table below. */
 	text?: string;
 }
+
+/** One answer, sorted into what the caller does next. */
+export type Answer = Said &
+	(
+		| { kind: 'ok'; body: Record<string, unknown> }
+		/** DingTalk refused this call for a reason about its content: a key, a DING, a task id. */
+		| { kind: 'refused'; reach: RefusalReach }
+		/** The app or the node's settings are wrong; `text` says what to fix. */
+		| { kind: 'configuration'; scope: ConfigurationScope }
+		/** The token is invalid or expired: renew it once and repeat the call. */
+		| { kind: 'tokenRejected' }
+		/** Too many calls, banned for a while, or DingTalk busy: wait, slow down, repeat. */
+		| { kind: 'throttled'; perSecond: boolean; waitSeconds?: number }
+		/** DingTalk (or the connection, before the call went) failed for a moment and did nothing: repeat within Retries. */
+		| { kind: 'failed' }
+		/** No answer was heard (a timeout, a dropped connection, a body that is not DingTalk's): DingTalk may have acted. */
+		| { kind: 'lost' }
+		/** No access token could be had, so the call never went; `tokenAnswer` is how the token request ended. */
+		| { kind: 'tokenUnavailable'; tokenAnswer: Answer }
+		/** The execution was stopped before the call went. */
+		| { kind: 'cancelled' }
+	);
+
+export type AnswerKind = Answer['kind'];
+
+/** What one code means, whichever API or host gave it: the part of an answer its row decides. */
+type Meaning = { text?: string } & (
+	| { kind: 'refused'; reach: RefusalReach }
+	| { kind: 'configuration'; scope: ConfigurationScope }
+	| { kind: 'throttled'; perSecond: boolean }
+	| { kind: 'tokenRejected' }
+	| { kind: 'failed' }
+);
 
 const BASE_URL_HINT =
 	"Check the DingTalk API credential's Environment; for Custom, API Base URL must be DingTalk's new-style API host (such as https://api.dingtalk.com) and OAPI Base URL its old-style host (such as https://oapi.dingtalk.com), each without a path.";
@@ -74,18 +78,18 @@ const SUITE_KEYS_HINT =
 	"Check the credential's Suite Key, Suite Secret, Authorised Corp ID and Suite Ticket, and that its Environment matches your organisation.";
 const TOO_OLD = 'The message is older than 24 hours; DingTalk no longer lets it be recalled.';
 
-const configuration = (scope: ConfigurationScope, text: string): CodeMeaning => ({ kind: 'configuration', scope, text });
-const keyRefusal = (text: string): CodeMeaning => ({ kind: 'refused', reach: 'key', text });
-const refusal = (text: string): CodeMeaning => ({ kind: 'refused', text });
-const throttle = (perSecond: boolean): CodeMeaning => ({ kind: 'throttled', perSecond });
-const TOKEN_REJECTED: CodeMeaning = { kind: 'tokenRejected' };
-const BUSY: CodeMeaning = { kind: 'throttled' };
+const configuration = (scope: ConfigurationScope, text: string): Meaning => ({ kind: 'configuration', scope, text });
+const keyRefusal = (text: string): Meaning => ({ kind: 'refused', reach: 'key', text });
+const refusal = (text: string): Meaning => ({ kind: 'refused', reach: 'call', text });
+const throttle = (perSecond: boolean): Meaning => ({ kind: 'throttled', perSecond });
+const TOKEN_REJECTED: Meaning = { kind: 'tokenRejected' };
+const BUSY: Meaning = { kind: 'throttled', perSecond: false };
 
 /**
  * Every code DingTalk documents or was recorded giving, on the `api` host (`code`) and the `oapi` host
  * (`errcode`, or the `sub_code` an errcode 88 wraps). A new answer shape is one row here.
  */
-const CODES: ReadonlyMap<string, CodeMeaning> = new Map<string, CodeMeaning>([
+const CODES: ReadonlyMap<string, Meaning> = new Map<string, Meaning>([
 	// The token and how it travels.
 	['InvalidAuthentication', TOKEN_REJECTED],
 	['40000', TOKEN_REJECTED],
@@ -149,7 +153,7 @@ function isInternalFailure(code: string): boolean {
 }
 
 /** Families of codes DingTalk extends without notice, for codes no row names. */
-function meaningOfFamily(code: string): CodeMeaning | undefined {
+function meaningOfFamily(code: string): Meaning | undefined {
 	if (/^Forbidden\.AccessDenied\.Qps/.test(code)) return throttle(true);
 	if (/^Forbidden\.AccessDenied\.Qpm/.test(code)) return throttle(false);
 	if (/^(system)?[._-]?busy$/i.test(code)) return BUSY;
@@ -159,7 +163,7 @@ function meaningOfFamily(code: string): CodeMeaning | undefined {
 }
 
 /** What a code means: its row, its family, or nothing known. */
-export function meaningOf(code: string): CodeMeaning | undefined {
+export function meaningOf(code: string): Meaning | undefined {
 	return CODES.get(code) ?? meaningOfFamily(code);
 }
 
@@ -168,55 +172,25 @@ export function textFor(code: string): string | undefined {
 	return meaningOf(code)?.text;
 }
 
-/** One of DingTalk's documented codes that refuse one key: final, never worth a repeat or a read-status check. */
-export function isKeyCode(code: string): boolean {
-	return meaningOf(code)?.reach === 'key';
-}
-
-/** Codes the node gives where DingTalk gave none: never shown as DingTalk's. */
-const OWN_CODES: ReadonlySet<string> = new Set([
-	'timeout',
-	'network',
-	'invalidResponse',
-	'ipBanned',
-	'cancelled',
-	'credentialUnavailable',
-	'notReported',
-	'internalError',
+/** The codes the node gives where DingTalk gave none, and what each means for the person reading it. */
+export const NODE_CODES: ReadonlyMap<string, string> = new Map([
+	['timeout', 'DingTalk did not answer in time, even after retries.'],
+	['network', 'The connection to DingTalk failed, even after retries.'],
+	['invalidResponse', "DingTalk's answer did not come through: what came back was not DingTalk's (an HTML page, an empty body, a gateway's own answer), even after retries."],
+	['notReported', 'DingTalk answered the call but did not say whether this message was recalled.'],
+	['cancelled', 'The execution was stopped before DingTalk answered for this message.'],
+	['ipBanned', 'DingTalk kept refusing calls from this IP address for a while (too many calls), even after waiting. Run again later.'],
+	['credentialUnavailable', 'n8n could not read the DingTalk API credential.'],
+	['internalError', 'The node failed while recalling.'],
+	['invalidInput', 'The input item does not give what the node needs.'],
+	['invalidOptions', "The node's Options could not be read."],
+	['missingBaseUrl', 'The credential has no base URL for its Custom environment.'],
+	['invalidBaseUrl', "The credential's base URL is not an http or https address."],
 ]);
 
 /** How an error names a code: DingTalk's own, or the node's (`http404`, `timeout` …). */
 export function codeLabel(code: string): string {
-	return OWN_CODES.has(code) || /^http\d+$/.test(code) ? `code: ${code}` : `DingTalk code: ${code}`;
-}
-
-/** DingTalk's per-second limits: `Forbidden.AccessDenied.Qps…` on the api host, errcode 90018 or 90002 on the oapi host. */
-export function isPerSecondLimit(code: string): boolean {
-	return meaningOf(code)?.perSecond === true;
-}
-
-export interface Answer {
-	kind: AnswerKind;
-	/** DingTalk's code (`invalid.processQueryKey`, `400002` …) or the node's own (`timeout`, `network`, `invalidResponse`). */
-	code: string;
-	/** DingTalk's words, or the node's where DingTalk said nothing. */
-	message: string;
-	requestId?: string;
-	body?: Record<string, unknown>;
-	/** Seconds DingTalk asked to wait, where it said so. */
-	waitSeconds?: number;
-	/** For `throttled`: DingTalk refused the pacer's probe for more room, not the call; its repeat needs no wait. */
-	probeRefused?: boolean;
-	/** For configuration errors: the whole app, or one pool. */
-	scope?: ConfigurationScope;
-	/** For refusals: how the refusal bears on the call's keys. */
-	reach?: RefusalReach;
-	/** For `tokenUnavailable`: how the token request failed. */
-	tokenFailure?: TokenFailureKind;
-	/** For `tokenUnavailable`: how the token API's own answer sorts, which decides whether the request is repeated. */
-	tokenAnswerKind?: AnswerKind;
-	/** For configuration errors and refusals: what to do, or what it means (the code's row). */
-	text?: string;
+	return NODE_CODES.has(code) || /^http\d+$/.test(code) ? `code: ${code}` : `DingTalk code: ${code}`;
 }
 
 /** What sets one of DingTalk's APIs apart when its answer is read. */
@@ -241,11 +215,6 @@ function asObject(body: unknown): Record<string, unknown> | undefined {
 		}
 	}
 	return body !== null && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : undefined;
-}
-
-/** DingTalk's codes on the api host are strings: a number there is a gateway's own error. */
-function apiCode(value: unknown): string | undefined {
-	return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
 function text(value: unknown): string | undefined {
@@ -273,13 +242,11 @@ function oapiCode(body: Record<string, unknown>): { code: string; message: strin
 }
 
 /** DingTalk's old-style host answered at the API Base URL. */
-const WRONG_API_HOST: Answer = {
+const WRONG_API_HOST = {
 	kind: 'configuration',
 	scope: 'app',
-	code: '22',
-	message: 'errcode 22',
 	text: `The credential's API Base URL leads to DingTalk's old-style host, which does not know the new-style APIs. ${BASE_URL_HINT}`,
-};
+} as const;
 
 /** A body that is not DingTalk's: the IP ban's own JSON, or anything else (an HTML page, an empty body, a gateway's JSON). */
 function foreignBody(statusCode: number, body: Record<string, unknown> | undefined): Answer {
@@ -287,13 +254,14 @@ function foreignBody(statusCode: number, body: Record<string, unknown> | undefin
 		const wait = Number(body.wait);
 		return {
 			kind: 'throttled',
+			perSecond: false,
 			code: 'ipBanned',
 			message: 'DingTalk has temporarily banned this IP address for sending too many calls.',
 			waitSeconds: Number.isFinite(wait) && wait > 0 ? wait : undefined,
 		};
 	}
 	if (statusCode === 401) return { kind: 'tokenRejected', code: 'http401', message: 'HTTP 401' };
-	if (statusCode === 429) return { kind: 'throttled', code: 'http429', message: 'HTTP 429' };
+	if (statusCode === 429) return { kind: 'throttled', perSecond: false, code: 'http429', message: 'HTTP 429' };
 	if (statusCode === 404) {
 		return {
 			kind: 'configuration',
@@ -307,12 +275,12 @@ function foreignBody(statusCode: number, body: Record<string, unknown> | undefin
 }
 
 /** What an unknown code means by the HTTP status it came with. */
-function meaningOfStatus(statusCode: number): CodeMeaning {
+function meaningOfStatus(statusCode: number): Meaning {
 	if (statusCode === 401) return TOKEN_REJECTED;
 	if (statusCode === 429) return BUSY;
 	// A 2xx error answer with a code no row names: DingTalk failed to do it, for a reason of its own.
 	if (statusCode >= 500 || statusCode < 300) return { kind: 'failed' };
-	return { kind: 'refused' };
+	return { kind: 'refused', reach: 'call' };
 }
 
 /** Sorts one answer of the API `shape` describes, at any HTTP status. */
@@ -320,37 +288,27 @@ export function classifyAnswer(shape: ApiShape, statusCode: number, rawBody: unk
 	const body = asObject(rawBody);
 	if (!body) return foreignBody(statusCode, body);
 	const success = statusCode >= 200 && statusCode < 300;
-	let code: string | undefined;
-	let message: string;
-	let requestId: string | undefined;
+	let said: Omit<Said, 'body'>;
 	if (shape.host === 'oapi' && body.errcode !== undefined) {
-		({ code, message } = oapiCode(body));
-		requestId = text(body.request_id) ?? text(body.requestId);
-		if (code === '0' && success) return { kind: 'ok', code: 'ok', message: 'ok', requestId, body };
+		said = { ...oapiCode(body), requestId: text(body.request_id) ?? text(body.requestId) };
+		if (said.code === '0' && success) return { kind: 'ok', code: 'ok', message: 'ok', requestId: said.requestId, body };
 	} else {
-		requestId = text(body.requestid) ?? text(body.requestId);
+		const requestId = text(body.requestid) ?? text(body.requestId);
 		// Recorded: DingTalk also answers HTTP 200 with only `{code, message, requestid}` (system.busy).
 		const hasResult = shape.host === 'api' && shape.resultFields.some((field) => body[field] != null);
 		if (success && hasResult) return { kind: 'ok', code: 'ok', message: 'ok', requestId, body };
-		code = shape.host === 'api' ? apiCode(body.code) : undefined;
-		message = text(body.message) ?? `HTTP ${statusCode}`;
+		// DingTalk's codes on the api host are strings: a number there is a gateway's own error.
+		const code = shape.host === 'api' && typeof body.code === 'string' && body.code !== '' ? body.code : undefined;
 		// An error status with the API's result fields and no code: DingTalk's own answer all the same (per-key results in a 400).
-		if (!code && hasResult) code = `http${statusCode}`;
+		said = { code: code ?? (hasResult ? `http${statusCode}` : ''), message: text(body.message) ?? `HTTP ${statusCode}`, requestId };
+		// Only the old-style host answers with an errcode (a method it does not know: 22): the API Base URL leads to it.
+		if (!said.code && shape.host === 'api' && body.errcode !== undefined && body.code === undefined) {
+			return { ...WRONG_API_HOST, ...oapiCode(body), requestId, body };
+		}
 	}
-	// Only the old-style host answers with an errcode (a method it does not know: 22): the API Base URL leads to it.
-	if (!code && shape.host === 'api' && body.errcode !== undefined && body.code === undefined) return { ...WRONG_API_HOST, ...oapiCode(body), requestId, body };
-	if (!code) return { ...foreignBody(statusCode, body), requestId };
-	const meaning = meaningOf(code) ?? meaningOfStatus(statusCode);
-	return {
-		kind: meaning.kind,
-		code,
-		message,
-		requestId,
-		body,
-		...(meaning.scope ? { scope: meaning.scope } : {}),
-		...(meaning.reach ? { reach: meaning.reach } : {}),
-		...(meaning.text ? { text: meaning.text } : {}),
-	};
+	if (!said.code) return { ...foreignBody(statusCode, body), requestId: said.requestId };
+	const meaning = meaningOf(said.code) ?? meaningOfStatus(statusCode);
+	return { ...said, body, ...meaning };
 }
 
 /** An error and the causes under it, as n8n's helpers and axios wrap them (a few levels at most). */
@@ -429,11 +387,21 @@ export function keyVerdicts(body: Record<string, unknown> | undefined): Map<stri
 				reason,
 				// DingTalk failing, busy or over its limit on this key: worth a repeat, as such a whole call is.
 				kind: meaning?.kind === 'failed' || meaning?.kind === 'throttled' ? 'failed' : 'refused',
-				documented: meaning?.reach === 'key',
+				documented: meaning?.kind === 'refused' && meaning.reach === 'key',
 			});
 		}
 	}
 	// A key both lists name was recalled: successResult is DingTalk's word that it is gone.
 	if (Array.isArray(successResult)) for (const key of successResult) verdicts.set(String(key), { recalled: true });
 	return verdicts;
+}
+
+/** `value` with every secret in its strings masked, however deep: DingTalk's answers should never echo one, but none may reach the user. */
+export function redactSecrets<T>(value: T, secrets: readonly string[], depth = 0): T {
+	if (typeof value === 'string') return secrets.reduce((masked, secret) => masked.split(secret).join('***'), value as string) as T;
+	if (value === null || typeof value !== 'object' || depth > 6 || !secrets.length) return value;
+	if (Array.isArray(value)) return value.map((entry) => redactSecrets(entry, secrets, depth + 1)) as T;
+	return Object.fromEntries(
+		Object.entries(value).map(([key, entry]) => [redactSecrets(key, secrets), redactSecrets(entry, secrets, depth + 1)]),
+	) as T;
 }

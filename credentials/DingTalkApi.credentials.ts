@@ -8,11 +8,12 @@ import type {
 	Icon,
 } from 'n8n-workflow';
 
-import type { Answer, ApiShape, TokenFailureKind } from './DingTalkAnswers';
-import { classifyAnswer, classifyRequestFailure, isUnreachable } from './DingTalkAnswers';
-import { currentClock } from './DingTalkClock';
+import type { Answer, ApiShape } from './DingTalkAnswers';
+import { classifyAnswer, classifyRequestFailure, redactSecrets } from './DingTalkAnswers';
+import type { Clock } from './DingTalkClock';
+import { systemClock } from './DingTalkClock';
 import { dingTalkBaseUrls, hostOf, tokenUrl } from './DingTalkHosts';
-import { DingTalkTokenDueError, DingTalkTokenError, renewAfter, tokenDue } from './DingTalkTokenRenewal';
+import { DingTalkTokenDueError, DingTalkTokenError, DingTalkTokenReady, renewAfter, secretsOf, TOKEN_ONLY_HEADER, tokenDue } from './DingTalkTokenRenewal';
 
 /** Every error the credential throws while getting a token starts with this. */
 const TOKEN_ERROR_PREFIX = 'Could not get a DingTalk access token';
@@ -25,24 +26,55 @@ interface TokenResponse {
 	body: unknown;
 }
 
-function secretsOf(credentials: ICredentialDataDecryptedObject): string[] {
-	return ['clientSecret', 'suiteSecret', 'suiteTicket', 'accessToken']
-		.map((name) => credentials[name])
-		.filter((value): value is string => typeof value === 'string' && value.length >= 4);
+/** The token answer's words for people: what failed, and what to check. */
+function tokenFailureMessage(answer: Answer): string {
+	if (answer.kind === 'throttled' || answer.kind === 'failed' || answer.kind === 'lost' || answer.kind === 'ok') {
+		const said = answer.kind === 'ok' ? 'the answer carried no token' : answer.message;
+		return `${TOKEN_ERROR_PREFIX}: DingTalk's token API failed for a moment (${answer.code}: ${said}).`;
+	}
+	return `${TOKEN_ERROR_PREFIX}: DingTalk refused the token request (${answer.code}: ${answer.message}). ${answer.text ?? "Check the credential's keys and Environment."}`;
 }
 
-/** DingTalk's messages should never echo a secret, but an error that reaches the user must not either. */
-function withoutSecrets(text: string, credentials: ICredentialDataDecryptedObject): string {
-	return secretsOf(credentials).reduce((redacted, secret) => redacted.split(secret).join('***'), text);
-}
-
-/**
- * What a token answer that brought no token means for the run. DingTalk's token APIs sit behind the same
- * gateway as every other API and fail the same passing ways (throttled, busy, internal errors, lost
- * answers); only a configuration error or a refusal is final.
- */
-function tokenFailureOf(answer: Answer): TokenFailureKind {
-	return answer.kind === 'throttled' || answer.kind === 'failed' || answer.kind === 'lost' ? 'passing' : 'refused';
+/** Exchanges the app's keys for an access token, which n8n stores in `accessToken`; `clock` dates its renewal. */
+function requestToken(clock: Clock) {
+	return async function preAuthentication(this: IHttpRequestHelper, credentials: ICredentialDataDecryptedObject) {
+		const { api } = dingTalkBaseUrls(credentials);
+		const body =
+			credentials.appType === 'thirdParty'
+				? {
+						suiteKey: credentials.suiteKey,
+						suiteSecret: credentials.suiteSecret,
+						authCorpId: credentials.authCorpId,
+						suiteTicket: credentials.suiteTicket,
+					}
+				: { appKey: credentials.clientId, appSecret: credentials.clientSecret };
+		let answer: Answer;
+		let message: string;
+		try {
+			const response = (await this.helpers.httpRequest({
+				method: 'POST',
+				url: tokenUrl(credentials),
+				body,
+				json: true,
+				returnFullResponse: true,
+				ignoreHttpStatusErrors: true,
+				timeout: 15000,
+			})) as TokenResponse;
+			answer = classifyAnswer(TOKEN_API, response.statusCode, response.body);
+			message = tokenFailureMessage(answer);
+		} catch (error) {
+			// The raw error carries the request, secrets included: only its kind is kept.
+			answer = classifyRequestFailure(error);
+			message = `${TOKEN_ERROR_PREFIX}: n8n could not reach ${api} (${answer.message}). Check the credential's Environment and base URLs, and that n8n can reach DingTalk.`;
+		}
+		const token = answer.kind === 'ok' ? answer.body.accessToken : undefined;
+		if (answer.kind === 'ok' && typeof token === 'string' && token) {
+			return { accessToken: token, renewAt: renewAfter(answer.body.expireIn, clock.now()) };
+		}
+		// An ok answer without a token is not DingTalk's: lost, as any other such body.
+		const failure = redactSecrets(answer.kind === 'ok' ? { ...answer, kind: 'lost' as const } : answer, secretsOf(credentials));
+		throw new DingTalkTokenError(redactSecrets(message, secretsOf(credentials)), failure);
+	};
 }
 
 export class DingTalkApi implements ICredentialType {
@@ -189,59 +221,11 @@ export class DingTalkApi implements ICredentialType {
 	];
 
 	/** Exchanges the app's keys for an access token; n8n stores it in `accessToken`. */
-	async preAuthentication(this: IHttpRequestHelper, credentials: ICredentialDataDecryptedObject) {
-		const { api } = dingTalkBaseUrls(credentials);
-		const thirdParty = credentials.appType === 'thirdParty';
-		const url = tokenUrl(credentials);
-		const body = thirdParty
-			? {
-					suiteKey: credentials.suiteKey,
-					suiteSecret: credentials.suiteSecret,
-					authCorpId: credentials.authCorpId,
-					suiteTicket: credentials.suiteTicket,
-				}
-			: { appKey: credentials.clientId, appSecret: credentials.clientSecret };
+	preAuthentication: ICredentialType['preAuthentication'];
 
-		let response: TokenResponse;
-		try {
-			response = (await this.helpers.httpRequest({
-				method: 'POST',
-				url,
-				body,
-				json: true,
-				returnFullResponse: true,
-				ignoreHttpStatusErrors: true,
-				timeout: 15000,
-			})) as TokenResponse;
-		} catch (error) {
-			// The raw error carries the request, secrets included: build a clean one.
-			const failure = classifyRequestFailure(error);
-			throw new DingTalkTokenError(
-				isUnreachable(error) ? 'unreachable' : 'passing',
-				failure.code,
-				`${TOKEN_ERROR_PREFIX}: n8n could not reach ${api} (${failure.message}). Check the credential's Environment and base URLs, and that n8n can reach DingTalk.`,
-				failure.kind,
-			);
-		}
-
-		const answer = classifyAnswer(TOKEN_API, response.statusCode, response.body);
-		const token = answer.body?.accessToken;
-		if (answer.kind === 'ok' && typeof token === 'string' && token) {
-			return { accessToken: token, renewAt: renewAfter(answer.body?.expireIn, currentClock().now()) };
-		}
-		const failure = answer.kind === 'ok' ? 'passing' : tokenFailureOf(answer);
-		const said = `${answer.code}: ${answer.kind === 'ok' ? 'the answer carried no token' : answer.message}`;
-		const sentence =
-			failure === 'passing'
-				? `DingTalk's token API failed for a moment (${said}).`
-				: `DingTalk refused the token request (${said}). ${answer.text ?? "Check the credential's keys and Environment."}`;
-		throw new DingTalkTokenError(
-			failure,
-			answer.code,
-			withoutSecrets(`${TOKEN_ERROR_PREFIX}: ${sentence}`, credentials),
-			answer.kind === 'ok' ? 'failed' : answer.kind,
-			answer.waitSeconds,
-		);
+	/** `clock` is what dates a token's renewal: the system's in n8n, a simulated one in tests. */
+	constructor(private readonly clock: Clock = systemClock) {
+		this.preAuthentication = requestToken(clock);
 	}
 
 	/**
@@ -255,11 +239,13 @@ export class DingTalkApi implements ICredentialType {
 		credentials: ICredentialDataDecryptedObject,
 		requestOptions: IHttpRequestOptions,
 	): Promise<IHttpRequestOptions> {
+		// n8n has the token it was asked for (the node's renewal): nothing else is to be sent.
+		if (requestOptions.headers?.[TOKEN_ONLY_HEADER]) throw new DingTalkTokenReady();
 		const token = String(credentials.accessToken ?? '');
 		const { uri } = requestOptions as IHttpRequestOptions & { uri?: unknown };
 		const url = `${requestOptions.baseURL ?? ''}${requestOptions.url ?? String(uri ?? '')}`;
 		// The token API itself (the credential's Test button) needs no token.
-		if (uri !== undefined && token && tokenDue(credentials, currentClock().now()) && !url.includes('/oauth2/')) {
+		if (uri !== undefined && token && tokenDue(credentials, this.clock.now()) && !url.includes('/oauth2/')) {
 			throw new DingTalkTokenDueError();
 		}
 		if (hostOf(credentials, url) === 'api') {

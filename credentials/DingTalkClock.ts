@@ -31,22 +31,11 @@ export function waitOn({ sleep, sleepWithAbort }: Sleeps): Clock['wait'] {
 	};
 }
 
+/** The clock n8n runs the node on; tests hand the credential and the node a simulated one instead. */
 export const systemClock: Clock = {
 	now: () => Date.now(),
 	wait: waitOn(n8nWorkflow as Sleeps),
 };
-
-let processClock: Clock = systemClock;
-
-/** The clock new clients and pacers of this process use. */
-export function currentClock(): Clock {
-	return processClock;
-}
-
-/** Tests run the transport's timing on a simulated clock; n8n never calls this. */
-export function useClock(clock: Clock): void {
-	processClock = clock;
-}
 
 /** What `work` settles to, or `stopped` as soon as the execution is stopped (`work` goes on unwatched). */
 export async function untilStopped<T>(work: Promise<T>, signal?: AbortSignal): Promise<T | 'stopped'> {

@@ -1,13 +1,7 @@
 import type { ICredentialDataDecryptedObject } from 'n8n-workflow';
 
-import type { AnswerKind, TokenFailureKind } from './DingTalkAnswers';
+import type { Answer } from './DingTalkAnswers';
 import { errorChain } from './DingTalkAnswers';
-
-/**
- * What passes between the credential, which gets DingTalk's access tokens, and the node's client, which
- * decides when to renew one and what a failed token request means for the run. Errors carry a typed
- * marker, not a message to match: n8n wraps them (NodeApiError) on their way to the node.
- */
 
 /** DingTalk's tokens live 7200 s; renew 5 minutes early (halfway for a shorter-lived token). */
 const DEFAULT_TOKEN_LIFETIME_S = 7200;
@@ -26,38 +20,57 @@ export function tokenDue(credentials: ICredentialDataDecryptedObject, now: numbe
 	return renewAt > 0 && now >= renewAt;
 }
 
-
-const TOKEN_FAILURE = 'dingTalkTokenFailure';
-
-/** Thrown by the credential's preAuthentication. Its message is for people and never holds a secret. */
+/**
+ * Thrown by the credential's preAuthentication when no token could be had. Its message is for people (n8n's
+ * credential test shows it as it is) and holds no secret; `tokenAnswer` is how the token request ended, which
+ * decides whether it is repeated. No field is named `code`: n8n's tester would show that instead of the message.
+ */
 export class DingTalkTokenError extends Error {
-	readonly [TOKEN_FAILURE]: TokenFailureKind;
-
 	constructor(
-		kind: TokenFailureKind,
-		/** DingTalk's code (`invalidClientIdOrSecret`, `system.busy` …) or the node's own (`timeout`, `network`). */
-		readonly code: string,
 		message: string,
-		/** How the token API's answer sorts (throttled, failed, lost …): the caller repeats it as it would any call's. */
-		readonly answerKind: AnswerKind,
-		/** Seconds DingTalk asked to wait (an IP ban), where it said so. */
-		readonly waitSeconds?: number,
+		readonly tokenAnswer: Answer,
 	) {
 		super(message);
-		this[TOKEN_FAILURE] = kind;
 	}
 }
 
-/** The token failure somewhere in an error n8n's helper wrapped, if there is one. */
+/** The token failure somewhere in an error n8n's helper wrapped (by its field, not `instanceof`: n8n may load the credential apart). */
 export function tokenFailureIn(error: unknown): DingTalkTokenError | undefined {
-	return errorChain(error).find((level) => typeof level[TOKEN_FAILURE] === 'string') as DingTalkTokenError | undefined;
+	const level = errorChain(error).find((candidate) => typeof (candidate.tokenAnswer as Answer | undefined)?.kind === 'string');
+	return level as DingTalkTokenError | undefined;
+}
+
+/** The credential's secrets (and the token), which nothing the package says may contain. */
+export function secretsOf(credentials: ICredentialDataDecryptedObject): string[] {
+	return ['clientSecret', 'suiteSecret', 'suiteTicket', 'accessToken']
+		.map((name) => credentials[name])
+		.filter((value): value is string => typeof value === 'string' && value.length >= 4);
+}
+
+/**
+ * A request's header that asks for a token only: n8n runs preAuthentication for it (with an empty token),
+ * stores the token, and `authenticate` then stops the request before it goes, with `DingTalkTokenReady`.
+ */
+export const TOKEN_ONLY_HEADER = 'x-dingtalk-token-only';
+
+/** Thrown by `authenticate` for a token-only request: n8n has the token, nothing is to be sent. */
+export class DingTalkTokenReady extends Error {
+	readonly dingTalkTokenReady = true;
+
+	constructor() {
+		super('The DingTalk access token is renewed');
+	}
+}
+
+/** A token-only request ended as it should, somewhere in an error n8n's helper wrapped. */
+export function isTokenReady(error: unknown): boolean {
+	return errorChain(error).some((level) => level.dingTalkTokenReady === true);
 }
 
 /**
  * Thrown by `authenticate`, before any request goes out, when n8n's legacy request helper (the HTTP Request
  * node's) is about to send a token that is due: that helper renews the token after any failure and repeats
- * the request, so the call is served with a fresh token. (DingTalk's oapi host answers an expired token with
- * HTTP 200, after which nothing would renew it.) The node's own calls renew due tokens before they go.
+ * the request. (DingTalk's oapi host answers an expired token with HTTP 200, after which nothing would renew it.)
  */
 export class DingTalkTokenDueError extends Error {
 	constructor() {

@@ -5,7 +5,7 @@
  */
 const path = require('node:path');
 
-const { classifyAnswer, classifyRequestFailure, keyVerdicts, isKeyCode, isPerSecondLimit } = require(
+const { classifyAnswer, classifyRequestFailure, keyVerdicts } = require(
 	path.resolve(__dirname, '../dist/credentials/DingTalkAnswers.js'),
 );
 
@@ -15,6 +15,13 @@ const READ_STATUS = { host: 'api', resultFields: ['sendStatus'] };
 const DING = { host: 'api', resultFields: ['openDingId'] };
 const WORK = { host: 'oapi', resultFields: [] };
 const API_SHAPES = { TOKEN, RECALL, READ_STATUS, DING };
+
+/** One of DingTalk's documented codes that refuse one key, as the table reads a whole-call refusal with it. */
+const isKeyCode = (code) => classifyAnswer(RECALL, 400, { code, message: 'm' }).reach === 'key';
+
+/** DingTalk's per-second limits, as the table reads them on either host. */
+const isPerSecondLimit = (code) =>
+	(/^\d+$/.test(code) ? classifyAnswer(WORK, 200, { errcode: Number(code) }) : classifyAnswer(RECALL, 403, { code, message: 'm' })).perSecond === true;
 
 describe('the api host, on every API the node calls', () => {
 	test.each(Object.entries(API_SHAPES))('%s: its own result field at 2xx is DingTalk’s answer, even beside a code', (_name, shape) => {
@@ -67,13 +74,13 @@ describe('the api host, on every API the node calls', () => {
 		[400, 'invalidParameter.processQueryKey.missing', 'refused', 'key'],
 		[400, 'invalidParameter.processQueryKeys.overMax', 'refused', 'size'],
 		[400, 'notRevoke.all.messages', 'refused', 'unheard'],
-		[400, 'recall.ding.exception', 'refused', undefined],
-		[400, 'invalidParameter.param.invalid', 'refused', undefined],
-		// Codes no row names: by their family, then by the status. (Every row has four entries: jest takes a fourth parameter for `done`.)
+		[400, 'recall.ding.exception', 'refused', 'call'],
+		[400, 'invalidParameter.param.invalid', 'refused', 'call'],
+		// Codes no row names: by their family, then by the status; a refusal about the call, not a key. (Every row has four entries: jest takes a fourth parameter for `done`.)
 		[403, 'Forbidden.AccessDenied.QpsLimitForSomethingNew', 'throttled', undefined],
-		[400, 'Forbidden.AccessDenied.AppNotInEdition', 'refused', undefined],
-		[400, 'constructor', 'refused', undefined],
-		[400, 'toString', 'refused', undefined],
+		[400, 'Forbidden.AccessDenied.AppNotInEdition', 'refused', 'call'],
+		[400, 'constructor', 'refused', 'call'],
+		[400, 'toString', 'refused', 'call'],
 		[401, 'whatever', 'tokenRejected', undefined],
 		[503, 'whatever', 'failed', undefined],
 		[200, 'whatever', 'failed', undefined],

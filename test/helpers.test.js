@@ -68,63 +68,68 @@ describe('batching', () => {
 });
 
 describe('the key ledger: one rule for unclear keys', () => {
-	const { KeyLedger, notRecalled } = dist('helpers/results.js');
+	const { KeyLedger } = dist('helpers/keyLedger.js');
+	const { notRecalled, outputItem } = dist('helpers/results.js');
 	const { keyVerdicts } = require(path.resolve(__dirname, '../dist/credentials/DingTalkAnswers.js'));
 	const lost = { kind: 'lost', code: 'timeout', message: 'timed out' };
 	const refused = (key, reason) => keyVerdicts({ successResult: [], failedResult: { [key]: reason } });
+	/** The output item the user would see for the key. */
+	const seen = (ledger, key) => {
+		const { outcome, mayBeRecalled } = ledger.report(key, notRecalled('notReported', 'none'));
+		return outputItem({}, outcome, 0, mayBeRecalled).json;
+	};
 
 	test('a clear refusal, no answer lost: not mayBeRecalled, never asked', () => {
 		const ledger = new KeyLedger();
-		ledger.heardPerKey(['a'], refused('a', 'invalid.processQueryKey'));
-		expect(ledger.get('a')).toMatchObject({ recalled: false, errorCode: 'invalid.processQueryKey' });
-		expect(ledger.get('a')).not.toHaveProperty('mayBeRecalled');
-		expect(ledger.worthAsking('a')).toBe(false);
+		ledger.perKeyAnswer(['a'], refused('a', 'invalid.processQueryKey'));
+		expect(seen(ledger, 'a')).toMatchObject({ recalled: false, errorCode: 'invalid.processQueryKey' });
+		expect(seen(ledger, 'a')).not.toHaveProperty('mayBeRecalled');
+		expect(ledger.needsReadStatus('a')).toBe(false);
 	});
 
 	test('a reason DingTalk does not document: worth asking the read status (it may be recalled before), still not mayBeRecalled', () => {
 		const ledger = new KeyLedger();
-		ledger.heardPerKey(['a'], refused('a', 'message.already.recalled'));
-		expect(ledger.worthAsking('a')).toBe(true);
-		expect(ledger.get('a')).not.toHaveProperty('mayBeRecalled');
+		ledger.perKeyAnswer(['a'], refused('a', 'message.already.recalled'));
+		expect(ledger.needsReadStatus('a')).toBe(true);
+		expect(seen(ledger, 'a')).not.toHaveProperty('mayBeRecalled');
 	});
 
 	test('an answer lost, then a refusal: the refusal does not settle it', () => {
 		const ledger = new KeyLedger();
-		ledger.hear(['a'], lost);
-		ledger.heardPerKey(['a'], refused('a', 'invalid.processQueryKey'));
-		expect(ledger.get('a')).toMatchObject({ errorCode: 'invalid.processQueryKey', mayBeRecalled: true });
-		expect(ledger.get('a').errorMessage).toMatch(/may have been recalled all the same/);
-		expect(ledger.maybeRecalledKeys()).toEqual(['a']);
+		ledger.hearAttempt(['a'], lost);
+		ledger.perKeyAnswer(['a'], refused('a', 'invalid.processQueryKey'));
+		expect(seen(ledger, 'a')).toMatchObject({ errorCode: 'invalid.processQueryKey', mayBeRecalled: true });
+		expect(seen(ledger, 'a').errorMessage).toMatch(/may have been recalled all the same/);
+		expect(ledger.summary().maybeRecalled).toBe(1);
 	});
 
 	test('a per-key answer that does not name a key leaves it unheard, and asks for it again', () => {
 		const ledger = new KeyLedger();
-		const again = ledger.heardPerKey(['a', 'b', 'c'], keyVerdicts({ successResult: ['a'], failedResult: { c: 'SYSTEM_ERROR' } }));
+		const again = ledger.perKeyAnswer(['a', 'b', 'c'], keyVerdicts({ successResult: ['a'], failedResult: { c: 'SYSTEM_ERROR' } }));
 		expect(again).toEqual(['b', 'c']);
-		expect(ledger.get('b')).toMatchObject({ errorCode: 'notReported', mayBeRecalled: true });
-		expect(ledger.get('c')).not.toHaveProperty('mayBeRecalled');
+		expect(seen(ledger, 'b')).toMatchObject({ errorCode: 'notReported', mayBeRecalled: true });
+		expect(seen(ledger, 'c')).not.toHaveProperty('mayBeRecalled');
 	});
 
 	test('the read status settles an unheard key: recalled, still there, or nothing to go by', () => {
 		const ledger = new KeyLedger();
-		ledger.notHeard(['a', 'b', 'c'], notRecalled('timeout', 'No answer.'));
-		ledger.statusShows('a', 'recalled', 'r-1');
-		ledger.statusShows('b', 'notRecalled');
-		ledger.statusShows('c', 'unavailable');
-		expect(ledger.get('a')).toEqual({ recalled: true, alreadyRecalled: true, requestId: 'r-1' });
-		expect(ledger.get('b')).not.toHaveProperty('mayBeRecalled');
-		expect(ledger.get('b').errorMessage).toMatch(/read status shows the message was not recalled/);
-		expect(ledger.get('c')).toMatchObject({ mayBeRecalled: true, errorMessage: expect.stringMatching(/could not be asked either/) });
-		expect(ledger.recalledKeys()).toEqual([]);
-		expect(ledger.confirmedKeys()).toEqual(['a']);
+		ledger.answerLost(['a', 'b', 'c'], notRecalled('timeout', 'No answer.'));
+		ledger.readStatusShows('a', 'recalled', 'r-1');
+		ledger.readStatusShows('b', 'notRecalled');
+		ledger.readStatusShows('c', 'unavailable');
+		expect(seen(ledger, 'a')).toEqual({ recalled: true, alreadyRecalled: true, requestId: 'r-1' });
+		expect(seen(ledger, 'b')).not.toHaveProperty('mayBeRecalled');
+		expect(seen(ledger, 'b').errorMessage).toMatch(/read status shows the message was not recalled/);
+		expect(seen(ledger, 'c')).toMatchObject({ mayBeRecalled: true, errorMessage: expect.stringMatching(/could not be asked either/) });
+		expect(ledger.summary()).toMatchObject({ recalledByRun: [], confirmedByStatus: 1 });
 	});
 
 	test('a recall DingTalk confirmed stays, whatever comes after', () => {
 		const ledger = new KeyLedger();
-		ledger.heardPerKey(['a'], keyVerdicts({ successResult: ['a'] }));
-		ledger.set('a', notRecalled('cancelled', 'Stopped.'));
-		ledger.hear(['a'], lost);
-		expect(ledger.get('a')).toMatchObject({ recalled: true });
-		expect(ledger.recalledKeys()).toEqual(['a']);
+		ledger.perKeyAnswer(['a'], keyVerdicts({ successResult: ['a'] }));
+		ledger.tell('a', notRecalled('cancelled', 'Stopped.'));
+		ledger.hearAttempt(['a'], lost);
+		expect(seen(ledger, 'a')).toMatchObject({ recalled: true });
+		expect(ledger.summary().recalledByRun).toEqual(['a']);
 	});
 });

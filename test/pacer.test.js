@@ -6,10 +6,10 @@
  */
 const path = require('node:path');
 
-const { Pacer, appIdentity, sharedPacer, sharedPacerCount, PACER_AGES_AFTER_MS, PACER_FORGOTTEN_AFTER_MS } = require(
-	path.resolve(__dirname, '../dist/nodes/DingTalkRecallMessage/transport/pacer.js'),
+const { Pacer, STANDARD_PACE, PACER_AGES_AFTER_MS } = require(path.resolve(__dirname, '../dist/nodes/DingTalkRecallMessage/transport/pacer.js'));
+const { DingTalkProcess, appIdentity, PACER_FORGOTTEN_AFTER_MS } = require(
+	path.resolve(__dirname, '../dist/nodes/DingTalkRecallMessage/transport/process.js'),
 );
-const { useClock } = require(path.resolve(__dirname, '../dist/credentials/DingTalkClock.js'));
 const { SimulatedClock, SimulatedDingTalk, execution, storm: simulatedStorm, evenWorkers } = require('./support/pacing-simulation');
 
 /**
@@ -51,6 +51,8 @@ describe('Which calls share a pace: one app, one host, one API', () => {
 
 	test('one pacer per app and API address in the process', () => {
 		const url = 'https://api.dingtalk.com/v1.0/robot/otoMessages/batchRecall';
+		const process = new DingTalkProcess(new SimulatedClock());
+		const sharedPacer = (app, at) => process.pacer(app, at);
 		const pacer = sharedPacer(appIdentity(internal), url);
 		expect(sharedPacer(appIdentity({ ...internal, accessToken: 'renewed' }), url)).toBe(pacer);
 		expect(sharedPacer(appIdentity(internal), 'https://api.dingtalk.com/v1.0/robot/groupMessages/recall')).not.toBe(pacer);
@@ -63,7 +65,7 @@ describe('Which calls share a pace: one app, one host, one API', () => {
 /** A pacer past its opening ramp (it lets the standard rate go at once), and the tickets of `count` calls started at once through it. */
 async function burst(count) {
 	const clock = new SimulatedClock();
-	const pacer = new Pacer(undefined, 1000, clock, Number.POSITIVE_INFINITY);
+	const pacer = new Pacer(clock, { ...STANDARD_PACE, firstCalls: Number.POSITIVE_INFINITY });
 	const tickets = [];
 	for (let i = 0; i < count; i++) tickets.push(await pacer.acquire());
 	return { clock, pacer, tickets };
@@ -74,9 +76,9 @@ describe('Pacer: one pace per app and API, shared by the executions of a process
 		const { pacer, tickets } = await burst(21);
 		const probe = tickets.pop();
 		// The probe overtook the others on its way to DingTalk: admitted, it proves nothing yet.
-		pacer.admitted(probe);
+		pacer.heard(probe, 'admitted');
 		expect(pacer.callsPerWindow).toBe(20);
-		for (const ticket of tickets) pacer.admitted(ticket);
+		for (const ticket of tickets) pacer.heard(ticket, 'admitted');
 		expect(pacer.callsPerWindow).toBe(21);
 	});
 
@@ -86,10 +88,10 @@ describe('Pacer: one pace per app and API, shared by the executions of a process
 		clock.time += 5;
 		const probe = await pacer.acquire();
 		clock.time += 25;
-		pacer.admitted(probe);
-		for (const ticket of tickets.slice(0, 19)) pacer.admitted(ticket);
+		pacer.heard(probe, 'admitted');
+		for (const ticket of tickets.slice(0, 19)) pacer.heard(ticket, 'admitted');
 		clock.time += 5;
-		pacer.throttled(tickets[19]);
+		pacer.heard(tickets[19], 'throttled');
 		expect(pacer.callsPerWindow).toBe(20);
 	});
 
@@ -98,9 +100,9 @@ describe('Pacer: one pace per app and API, shared by the executions of a process
 		expect(pacer.callsPerWindow).toBe(20);
 		const startedAt = clock.now();
 		clock.time += 10;
-		for (const ticket of tickets.slice(0, 10)) pacer.admitted(ticket);
+		for (const ticket of tickets.slice(0, 10)) pacer.heard(ticket, 'admitted');
 		clock.time += 20;
-		for (const ticket of tickets.slice(10)) expect(pacer.throttled(ticket)).toBe(false);
+		for (const ticket of tickets.slice(10)) expect(pacer.heard(ticket, 'throttled')).toBe(false);
 		expect(pacer.callsPerWindow).toBe(10);
 		const next = pacer.acquire().then(() => clock.now());
 		await clock.run();
@@ -116,11 +118,11 @@ describe('Pacer: one pace per app and API, shared by the executions of a process
 		clock.time += 5;
 		const probe = await pacer.acquire();
 		clock.time += 1095;
-		for (const ticket of tickets.slice(0, 19)) pacer.admitted(ticket);
-		pacer.throttled(tickets[19]);
+		for (const ticket of tickets.slice(0, 19)) pacer.heard(ticket, 'admitted');
+		pacer.heard(tickets[19], 'throttled');
 		expect(pacer.callsPerWindow).toBe(19);
 		clock.time += 5;
-		pacer.admitted(probe);
+		pacer.heard(probe, 'admitted');
 		expect(pacer.callsPerWindow).toBe(19);
 	});
 
@@ -128,12 +130,12 @@ describe('Pacer: one pace per app and API, shared by the executions of a process
 		const { clock, pacer, tickets } = await burst(10);
 		const startedAt = clock.now();
 		clock.time += 30;
-		for (const ticket of tickets) pacer.admitted(ticket);
+		for (const ticket of tickets) pacer.heard(ticket, 'admitted');
 		clock.time += 570;
 		const later = [];
 		for (let i = 0; i < 10; i++) later.push(await pacer.acquire());
 		clock.time += 30;
-		for (const ticket of later) pacer.throttled(ticket);
+		for (const ticket of later) pacer.heard(ticket, 'throttled');
 		expect(pacer.callsPerWindow).toBe(10);
 		const next = pacer.acquire().then(() => clock.now());
 		await clock.run();
@@ -145,7 +147,7 @@ describe('Pacer: one pace per app and API, shared by the executions of a process
 	test('a refused probe tells the caller so: DingTalk refused the pacer’s try for more room, not the call', async () => {
 		const { pacer, tickets } = await burst(21);
 		const probe = tickets.pop();
-		expect(pacer.throttled(probe)).toBe(true);
+		expect(pacer.heard(probe, 'throttled')).toBe(true);
 		expect(pacer.callsPerWindow).toBe(20);
 	});
 
@@ -153,12 +155,12 @@ describe('Pacer: one pace per app and API, shared by the executions of a process
 		// 1000.1 + 1000 − 1000 is not 1000.1 in floating point: the wake must see the answer gone, or it wakes for ever.
 		const clock = new SimulatedClock(1000.1);
 		expect(clock.now() + 1000 - 1000).not.toBe(clock.now());
-		const pacer = new Pacer(2, 1000, clock, Number.POSITIVE_INFINITY);
+		const pacer = new Pacer(clock, { callsPerWindow: 2, windowMs: 1000, firstCalls: Number.POSITIVE_INFINITY });
 		const [admitted, refused] = [await pacer.acquire(), await pacer.acquire()];
-		pacer.admitted(admitted);
+		pacer.heard(admitted, 'admitted');
 		// Refused later: the limit drops to 1, and no probe goes for a window from now.
 		clock.time = 1500;
-		pacer.throttled(refused);
+		pacer.heard(refused, 'throttled');
 		expect(pacer.callsPerWindow).toBe(1);
 		const next = pacer.acquire().then(() => clock.now());
 		await clock.run({ mostTimers: 100 });
@@ -167,7 +169,7 @@ describe('Pacer: one pace per app and API, shared by the executions of a process
 
 	test('a fresh pacer lets five calls go before DingTalk’s first answer, then one more for each admitted: the standard rate after three round trips, then probes', async () => {
 		const clock = new SimulatedClock();
-		const pacer = new Pacer(20, 1000, clock);
+		const pacer = new Pacer(clock);
 		const started = [];
 		const calls = Array.from({ length: 22 }, async () => started.push(await pacer.acquire()));
 		const startedAfterEachRoundTrip = [];
@@ -175,7 +177,7 @@ describe('Pacer: one pace per app and API, shared by the executions of a process
 			await new Promise((resolve) => setImmediate(resolve));
 			startedAfterEachRoundTrip.push(started.length);
 			// DingTalk admits every call on its way.
-			for (const ticket of started.slice(roundTrip === 0 ? 0 : startedAfterEachRoundTrip[roundTrip - 1])) pacer.admitted(ticket);
+			for (const ticket of started.slice(roundTrip === 0 ? 0 : startedAfterEachRoundTrip[roundTrip - 1])) pacer.heard(ticket, 'admitted');
 		}
 		await Promise.all(calls);
 		// 20 within the limit, then the two first probes above it.
@@ -207,7 +209,7 @@ describe('Pacer: one pace per app and API, shared by the executions of a process
 	test('calls get their turns in the order they asked: a small execution is not starved by a big one', async () => {
 		const clock = new SimulatedClock();
 		const dingTalk = new SimulatedDingTalk(clock, { callsPerSecond: 20 });
-		const pacer = new Pacer(20, 1000, clock);
+		const pacer = new Pacer(clock);
 		const big = execution({ clock, pacer, dingTalk, calls: 200 });
 		const small = clock.wait(3000).then(async () => {
 			const arrived = clock.now();
@@ -219,11 +221,11 @@ describe('Pacer: one pace per app and API, shared by the executions of a process
 		expect(await small).toBeLessThan(1000);
 
 		const order = [];
-		const fifo = new Pacer(2, 1000, clock);
+		const fifo = new Pacer(clock, { ...STANDARD_PACE, callsPerWindow: 2 });
 		const turns = [1, 2, 3, 4, 5].map((n) =>
 			fifo.acquire().then((ticket) => {
 				order.push(n);
-				fifo.admitted(ticket);
+				fifo.heard(ticket, 'admitted');
 			}),
 		);
 		await clock.run();
@@ -251,7 +253,7 @@ describe('Pacer: one pace per app and API, shared by the executions of a process
 		const timed = async (startLimit) => {
 			const clock = new SimulatedClock();
 			const dingTalk = new SimulatedDingTalk(clock, { callsPerSecond: Number.POSITIVE_INFINITY });
-			const run = execution({ clock, pacer: new Pacer(startLimit, 1000, clock), dingTalk, calls: 100 });
+			const run = execution({ clock, pacer: new Pacer(clock, { ...STANDARD_PACE, callsPerWindow: startLimit }), dingTalk, calls: 100 });
 			await clock.run();
 			return (await run) - 1_000_000;
 		};
@@ -308,49 +310,11 @@ describe('Queue mode: workers, each with its own pacer, share one app through Di
 	});
 });
 
-describe('Repeats after a throttle: the pacer’s probes cost the call no wait', () => {
-	const { RetryPolicy } = require(path.resolve(__dirname, '../dist/nodes/DingTalkRecallMessage/transport/retryPolicy.js'));
-	const throttled = { kind: 'throttled', code: 'Forbidden.AccessDenied.QpsLimitForAppkeyAndApi', message: 'QPS limit' };
-	const ok = { kind: 'ok', code: '', message: '' };
-
-	/** Runs the policy over these answers; returns how long the call waited between its attempts and how many it made. */
-	async function repeated(answers) {
-		const clock = new SimulatedClock();
-		const policy = new RetryPolicy({ maxRetries: 0, maxThrottleRetries: 8, retryDelayMs: 1000 }, clock);
-		const attempts = [];
-		const run = policy.run(async () => {
-			attempts.push(clock.now());
-			return answers[attempts.length - 1];
-		});
-		await clock.run();
-		const answer = await run;
-		return { answer, attempts: attempts.length, waitedMs: attempts.at(-1) - attempts[0] };
-	}
-
-	test('a refused probe is repeated at once, and the call’s own throttles still count from the first', async () => {
-		// Two refused probes, then the call's first per-second throttle: all repeated at once (the pacer holds them).
-		const probes = await repeated([{ ...throttled, probeRefused: true }, { ...throttled, probeRefused: true }, throttled, ok]);
-		expect(probes).toEqual({ answer: ok, attempts: 4, waitedMs: 0 });
-		// Counted as the call's own, the probes would have made it wait a second or two, as its own second throttle does.
-		const ownThrottles = await repeated([throttled, throttled, ok]);
-		expect(ownThrottles.waitedMs).toBeGreaterThanOrEqual(1000);
-	});
-
-	test('a refused probe that DingTalk answers with a per-minute limit or a busy answer is waited out as ever', async () => {
-		for (const code of ['Forbidden.AccessDenied.QpmLimitForAppkeyAndApi', 'system.busy']) {
-			const refusedProbe = { kind: 'throttled', code, message: 'not now', probeRefused: true };
-			const { answer, waitedMs } = await repeated([refusedProbe, ok]);
-			expect(answer).toEqual(ok);
-			expect(waitedMs).toBeGreaterThanOrEqual(500);
-		}
-	});
-});
-
 describe('Idle pacers age and are forgotten', () => {
 	test('a pacer idle for a minute starts again at DingTalk’s standard rate, whatever it learned', async () => {
 		const clock = new SimulatedClock();
 		const dingTalk = new SimulatedDingTalk(clock, { callsPerSecond: 8 });
-		const pacer = new Pacer(20, 1000, clock);
+		const pacer = new Pacer(clock);
 		const done = execution({ clock, pacer, dingTalk, calls: 60, backoff: true });
 		await clock.run();
 		await done;
@@ -359,38 +323,38 @@ describe('Idle pacers age and are forgotten', () => {
 
 		// Shortly after, the lesson stands; a minute of silence later, it is gone.
 		clock.time += PACER_AGES_AFTER_MS - 1;
-		pacer.admitted(await pacer.acquire());
+		pacer.heard(await pacer.acquire(), 'admitted');
 		expect(pacer.callsPerWindow).toBe(learned);
 		clock.time += PACER_AGES_AFTER_MS;
-		pacer.admitted(await pacer.acquire());
+		pacer.heard(await pacer.acquire(), 'admitted');
 		expect(pacer.callsPerWindow).toBe(20);
 	});
 
 	test('the process forgets the pacer of an app idle for ten minutes, never one with calls in flight', async () => {
 		const clock = new SimulatedClock();
-		useClock(clock);
-		const before = sharedPacerCount();
+		const process = new DingTalkProcess(clock);
+		const sharedPacer = (app, url) => process.pacer(app, url);
 		const idle = sharedPacer('app idle-app', 'http://127.0.0.1:1/v1.0/robot/otoMessages/batchRecall');
 		const busy = sharedPacer('app busy-app', 'http://127.0.0.1:1/v1.0/robot/otoMessages/batchRecall');
 		const ticket = await busy.acquire(); // in flight, never answered
-		expect(sharedPacerCount()).toBe(before + 2);
+		expect(sharedPacer('app idle-app', 'http://127.0.0.1:1/v1.0/robot/otoMessages/batchRecall')).toBe(idle);
 
 		clock.time += PACER_FORGOTTEN_AFTER_MS;
 		sharedPacer('app other-app', 'http://127.0.0.1:1/v1.0/robot/otoMessages/batchRecall');
 
 		expect(sharedPacer('app busy-app', 'http://127.0.0.1:1/v1.0/robot/otoMessages/batchRecall')).toBe(busy);
 		expect(sharedPacer('app idle-app', 'http://127.0.0.1:1/v1.0/robot/otoMessages/batchRecall')).not.toBe(idle);
-		busy.admitted(ticket);
+		busy.heard(ticket, 'admitted');
 	});
 });
 
 describe('What a stop teaches the pacer', () => {
 	test('calls the stop cut short on their way keep their room for a window; calls that never went give it back at once', async () => {
 		const clock = new SimulatedClock();
-		const pacer = new Pacer(20, 1000, clock, Number.POSITIVE_INFINITY);
+		const pacer = new Pacer(clock, { ...STANDARD_PACE, firstCalls: Number.POSITIVE_INFINITY });
 		const onTheirWay = await Promise.all(Array.from({ length: 20 }, async () => await pacer.acquire()));
 		clock.time += 100;
-		for (const ticket of onTheirWay) pacer.cutShort(ticket); // DingTalk may have counted them
+		for (const ticket of onTheirWay) pacer.heard(ticket, 'cutShort'); // DingTalk may have counted them
 
 		// Two probes may go above the limit (the pacer looks for room it does not know of); the third call waits
 		// until the cut-short calls leave the window. Nothing was learned: the limit stands.
@@ -402,9 +366,9 @@ describe('What a stop teaches the pacer', () => {
 		expect(Math.max(...starts)).toBeGreaterThanOrEqual(1_000_000 + 100 + 1000);
 		expect(pacer.callsPerWindow).toBe(20);
 
-		const fresh = new Pacer(20, 1000, clock, Number.POSITIVE_INFINITY);
+		const fresh = new Pacer(clock, { ...STANDARD_PACE, firstCalls: Number.POSITIVE_INFINITY });
 		const neverWent = await Promise.all(Array.from({ length: 20 }, async () => await fresh.acquire()));
-		for (const ticket of neverWent) fresh.abandon(ticket);
+		for (const ticket of neverWent) fresh.heard(ticket, 'neverSent');
 		const at = clock.now();
 		await fresh.acquire();
 		expect(clock.now()).toBe(at);
@@ -413,8 +377,8 @@ describe('What a stop teaches the pacer', () => {
 
 	test('calls that waited for room and were stopped leave no timer behind: the pacer stops watching the clock for them', async () => {
 		const clock = new SimulatedClock();
-		const pacer = new Pacer(2, 1000, clock);
-		for (const ticket of [await pacer.acquire(), await pacer.acquire()]) pacer.admitted(ticket);
+		const pacer = new Pacer(clock, { ...STANDARD_PACE, callsPerWindow: 2 });
+		for (const ticket of [await pacer.acquire(), await pacer.acquire()]) pacer.heard(ticket, 'admitted');
 		const stop = new AbortController();
 		// The limit is reached for a window: one call goes as a probe, the others wait for room, and the pacer
 		// sets a timer for when it comes.

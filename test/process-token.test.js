@@ -24,29 +24,6 @@ describe('One token per process', () => {
 		expect(server.tokenFetches).toBe(1);
 	});
 
-	test('executions waiting on one renewal go on with all their Parallel Calls as soon as n8n has the new token, not at an answer', async () => {
-		const server = await startServer({ latencyMs: 300 });
-		const credentials = credentialsFor(server, { accessToken: 'voided-token', renewAt: currentClock().now() + 3_600_000 });
-		const keys = [server.sendRobotMessages('dingRobotA', 100), server.sendRobotMessages('dingRobotA', 100)];
-		// For each call with the new token as it reaches DingTalk: how many calls with the new token were answered already.
-		const answeredBeforeEach = [];
-		server.onRequest = (call) => {
-			if (call.path !== PATHS.batchRecall || call.headerToken === 'voided-token') return;
-			const answered = server.callsTo(PATHS.batchRecall).filter((earlier) => earlier !== call && earlier.status !== 0 && earlier.headerToken !== 'voided-token').length;
-			answeredBeforeEach.push({ call, answered });
-		};
-
-		const options = { concurrency: 2 };
-		const results = await Promise.all(keys.map((own) => recallRobot({ server, credentials, items: [{ keys: own }], options })));
-
-		for (const [index, result] of results.entries()) expect(json(result.success).map((item) => item.processQueryKey)).toEqual(keys[index]);
-		expect(server.tokenFetches).toBe(1);
-		// Each execution's refused first call, repeated, and its second call: two each before any call with the new token is answered.
-		const executionOf = (call) => (keys[0].includes(call.body.processQueryKeys[0]) ? 0 : 1);
-		const beforeAnyAnswer = answeredBeforeEach.filter(({ answered }) => answered === 0).map(({ call }) => executionOf(call));
-		expect(beforeAnyAnswer.sort()).toEqual([0, 0, 1, 1]);
-	});
-
 	test('back to back, an execution whose stored token is older than the process’s uses the process’s: no second renewal', async () => {
 		const server = await startServer();
 		const stale = { accessToken: 'voided-token', renewAt: currentClock().now() + 3_600_000 };

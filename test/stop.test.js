@@ -9,9 +9,9 @@ const path = require('node:path');
 const { useRealClock, startServer, credentialsFor, recallRobot, json, PATHS } = require('./support/fixture');
 
 // What a stop cuts short is a matter of real time: backoffs that really wait, calls really in flight.
-useRealClock();
+const nodeProcess = useRealClock();
 
-const { sharedPacer, Pacer } = require(path.resolve(__dirname, '../dist/nodes/DingTalkRecallMessage/transport/pacer.js'));
+const { Pacer } = require(path.resolve(__dirname, '../dist/nodes/DingTalkRecallMessage/transport/pacer.js'));
 
 const pause = async (ms) => await new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -65,8 +65,8 @@ describe('A stopped execution stops', () => {
 		expect(server.callsTo(PATHS.readStatus)).toEqual([]);
 
 		// The pacer the next execution inherits is as DingTalk left it: what the stop aborted was not counted as admitted.
-		const inherited = sharedPacer('app ding-app-key', `${server.apiBaseUrl}${PATHS.batchRecall}`);
-		expect(inherited.callsPerWindow).toBe(new Pacer().callsPerWindow);
+		const inherited = nodeProcess.pacer('app ding-app-key', `${server.apiBaseUrl}${PATHS.batchRecall}`);
+		expect(inherited.callsPerWindow).toBe(new Pacer(nodeProcess.clock).callsPerWindow);
 		const next = server.sendRobotMessages('dingRobotA', 400);
 		const again = await recallRobot({ server, credentials, items: [{ keys: next }] });
 		expect(again.failed).toEqual([]);

@@ -6,7 +6,10 @@ import * as recallRobotGroupMessages from './actions/recallRobotGroupMessages.op
 import * as recallRobotOneOnOneMessages from './actions/recallRobotOneOnOneMessages.operation';
 import * as recallRobotPrivateChatMessages from './actions/recallRobotPrivateChatMessages.operation';
 import * as recallWorkNotification from './actions/recallWorkNotification.operation';
+import { optionsCollection } from './actions/options';
 import { router } from './actions/router';
+import type { DingTalkProcess } from './transport';
+import { thisProcess } from './transport';
 
 export class DingTalkRecallMessage implements INodeType {
 	description: INodeTypeDescription = {
@@ -69,78 +72,16 @@ export class DingTalkRecallMessage implements INodeType {
 			...recallRobotPrivateChatMessages.description,
 			...recallWorkNotification.description,
 			...recallRobotDingMessages.description,
-			{
-				displayName: 'Options',
-				name: 'options',
-				type: 'collection',
-				placeholder: 'Add option',
-				default: {},
-				options: [
-					{
-						displayName: 'Batch Size',
-						name: 'batchSize',
-						type: 'number',
-						typeOptions: { minValue: 1, maxValue: 20 },
-						default: 20,
-						description: 'How many keys to recall per call. DingTalk accepts at most 20.',
-						displayOptions: {
-							show: {
-								'/operation': ['recallRobotOneOnOneMessages', 'recallRobotGroupMessages', 'recallRobotPrivateChatMessages'],
-							},
-						},
-					},
-					{
-						displayName: 'Check Unclear Outcomes',
-						name: 'checkUnclear',
-						type: 'boolean',
-						default: true,
-						description:
-							"Whether to ask DingTalk's read status, once, for each message whose recall stayed unclear (a lost answer, no word on the key, a reason DingTalk does not document). A message it shows recalled goes to Success with alreadyRecalled: true.",
-						displayOptions: {
-							show: { '/operation': ['recallRobotOneOnOneMessages', 'recallRobotGroupMessages'] },
-						},
-					},
-					{
-						displayName: 'Parallel Calls',
-						name: 'concurrency',
-						type: 'number',
-						typeOptions: { minValue: 1, maxValue: 20 },
-						default: 5,
-						description:
-							'How many calls may be in flight at once. When DingTalk throttles, the node slows down on its own.',
-					},
-					{
-						displayName: 'Retries',
-						name: 'maxRetries',
-						type: 'number',
-						typeOptions: { minValue: 0, maxValue: 10 },
-						default: 3,
-						description:
-							"How often to repeat a call after a server error, a timeout, a dropped connection or an answer that is not DingTalk's",
-					},
-					{
-						displayName: 'Retry Delay (Ms)',
-						name: 'retryDelay',
-						type: 'number',
-						typeOptions: { minValue: 0, maxValue: 8000 },
-						default: 500,
-						description:
-							'How long to wait before the first repeat after a fault: between half and all of it (spread so that repeats do not come all at once); each further repeat waits about twice as long, at most 8 s',
-					},
-					{
-						displayName: 'Timeout (Ms)',
-						name: 'timeout',
-						type: 'number',
-						typeOptions: { minValue: 1 },
-						default: 10000,
-						description: 'How long to wait for DingTalk to answer one call',
-					},
-				],
-			},
+			optionsCollection,
 		],
 	};
 
-	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-		return await router.call(this);
+	execute: (this: IExecuteFunctions) => Promise<INodeExecutionData[][]>;
+
+	/** `process` is what the executions of this n8n process share: its clock, tokens and pacers (tests give a simulated one). */
+	constructor(process: DingTalkProcess = thisProcess) {
+		this.execute = async function (this: IExecuteFunctions) {
+			return await router.call(this, process);
+		};
 	}
 }

@@ -2,24 +2,11 @@
  * What the node says to people: the sentences of Failed items and of the errors that stop a run. What
  * DingTalk's own codes mean lives with them, in the table of DingTalk's answers; these are the node's words.
  */
-import { textFor } from '../../credentials/DingTalkAnswers';
-
-/** The node's own codes, for outcomes DingTalk gave no code for. */
-const OWN_CODE_TEXTS = new Map<string, string>([
-	['timeout', 'DingTalk did not answer in time, even after retries.'],
-	['network', 'The connection to DingTalk failed, even after retries.'],
-	[
-		'invalidResponse',
-		"DingTalk's answer did not come through: what came back was not DingTalk's (an HTML page, an empty body, a gateway's own answer), even after retries.",
-	],
-	['notReported', 'DingTalk answered the call but did not say whether this message was recalled.'],
-	['cancelled', 'The execution was stopped before DingTalk answered for this message.'],
-	['ipBanned', 'DingTalk kept refusing calls from this IP address for a while (too many calls), even after waiting. Run again later.'],
-]);
+import { NODE_CODES, textFor } from '../../credentials/DingTalkAnswers';
 
 /** What a code means for the person reading a Failed item, or `fallback` where nothing is known of it. */
 export function explainCode(code: string, fallback: string): string {
-	return OWN_CODE_TEXTS.get(code) ?? textFor(code) ?? fallback;
+	return NODE_CODES.get(code) ?? textFor(code) ?? fallback;
 }
 
 /** What an unclear outcome adds to its message, by what DingTalk's read status said about it. */
@@ -37,6 +24,7 @@ export const TEXTS = {
 	freshTokenRejected:
 		"DingTalk rejected an access token it had just issued, twice. Check that the credential's API Base URL and OAPI Base URL belong to the same DingTalk environment and that no proxy between n8n and DingTalk drops the token header, then run again.",
 	credentialUnreadable: (message: string) => `n8n could not read the DingTalk API credential (${message}).`,
+	tokenNotStored: 'n8n got a new DingTalk access token but did not store it in the credential, so the node cannot use it.',
 	credentialUnreadableFix: 'Select a DingTalk API credential on the node, and check that it still exists and that this workflow may use it.',
 	missingBaseUrl: 'The DingTalk API credential has no base URL for its Custom environment.',
 	missingBaseUrlFix: 'Open the credential and fill in API Base URL and OAPI Base URL (for DingTalk China: https://api.dingtalk.com and https://oapi.dingtalk.com).',

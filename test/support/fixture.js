@@ -7,18 +7,21 @@
  */
 const path = require('node:path');
 const { DingTalkServer, PATHS } = require('./dingtalk-server');
-const { runNode, CredentialsHelper } = require('./n8n-harness');
+const { runNode, useProcess, CredentialsHelper } = require('./n8n-harness');
 const { SkippingClock } = require('./skipping-clock');
 
-const transportClock = require(path.resolve(__dirname, '../../dist/credentials/DingTalkClock.js'));
+const { systemClock } = require(path.resolve(__dirname, '../../dist/credentials/DingTalkClock.js'));
+const { DingTalkProcess } = require(path.resolve(__dirname, '../../dist/nodes/DingTalkRecallMessage/transport/process.js'));
 
 let clock = new SkippingClock();
-transportClock.useClock(clock);
+useProcess(new DingTalkProcess(clock));
 
-/** Real time for the node and the servers of this test file. */
+/** Real time for the node and the servers of this test file; returns the n8n process the nodes run in. */
 function useRealClock() {
-	clock = { now: () => Date.now(), wait: transportClock.systemClock.wait };
-	transportClock.useClock(transportClock.systemClock);
+	clock = systemClock;
+	const process = new DingTalkProcess(clock);
+	useProcess(process);
+	return process;
 }
 
 /** The clock the node and the servers of this test file read. */

@@ -20,6 +20,18 @@ const { WorkflowExecute, ExecutionLifecycleHooks } = require('n8n-core');
 const DIST = path.resolve(__dirname, '../../dist');
 const { DingTalkRecallMessage } = require(path.join(DIST, 'nodes/DingTalkRecallMessage/DingTalkRecallMessage.node.js'));
 const { DingTalkApi } = require(path.join(DIST, 'credentials/DingTalkApi.credentials.js'));
+const { thisProcess } = require(path.join(DIST, 'nodes/DingTalkRecallMessage/transport/process.js'));
+
+/**
+ * The n8n process the nodes run in: what its executions share (clock, tokens, pacers). n8n's own is the
+ * default; tests whose timing runs on a simulated clock give one of their own (`useProcess`).
+ */
+let nodeProcess = thisProcess;
+
+/** Runs the nodes and the credential of later runs on `process` (a DingTalkProcess) and its clock. */
+function useProcess(process) {
+	nodeProcess = process;
+}
 
 const NODE_TYPE = 'n8n-nodes-dingtalk-recall.dingTalkRecallMessage';
 const INPUT_NODE_TYPE = 'test.input';
@@ -93,7 +105,7 @@ class NodeTypes {
 	/** @param {Record<string, object>} [extraTypes] more node types by name, e.g. an agent for tool tests */
 	constructor(extraTypes = {}) {
 		this.types = {
-			[NODE_TYPE]: { type: new DingTalkRecallMessage(), sourcePath: '' },
+			[NODE_TYPE]: { type: new DingTalkRecallMessage(nodeProcess), sourcePath: '' },
 			[INPUT_NODE_TYPE]: { type: new TestInput(), sourcePath: '' },
 			...Object.fromEntries(Object.entries(extraTypes).map(([name, type]) => [name, { type, sourcePath: '' }])),
 		};
@@ -124,7 +136,7 @@ class NodeTypes {
 class CredentialsHelper extends ICredentialsHelper {
 	constructor() {
 		super();
-		this.credentialType = new DingTalkApi();
+		this.credentialType = new DingTalkApi(nodeProcess.clock);
 		/** id → { name, type, data }: what n8n keeps in its database. */
 		this.store = new Map();
 		this.preAuthenticationRuns = 0;
@@ -291,4 +303,4 @@ async function runWorkflow({ nodes, connections, credentials, startNode, nodeTyp
 	return await finished;
 }
 
-module.exports = { runNode, runWorkflow, NodeTypes, CredentialsHelper, NODE_TYPE, NODE_NAME };
+module.exports = { runNode, runWorkflow, useProcess, NodeTypes, CredentialsHelper, NODE_TYPE, NODE_NAME };

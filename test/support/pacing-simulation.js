@@ -105,11 +105,11 @@ async function execution({ clock, pacer, dingTalk, calls, concurrency = 5, backo
 				if (backoff && throttles > 1) await clock.wait(Math.min(8000, 1000 * 2 ** (throttles - 1)) * (0.5 + dingTalk.random() / 2));
 				const ticket = await pacer.acquire();
 				if (await dingTalk.call()) {
-					pacer.admitted(ticket);
+					pacer.heard(ticket, 'admitted');
 					break;
 				}
 				// A refused probe is the pacer's try for more room, not the call's throttle: no backoff for it.
-				if (!pacer.throttled(ticket)) throttles++;
+				if (!pacer.heard(ticket, 'throttled')) throttles++;
 			}
 		}
 	});
@@ -128,7 +128,7 @@ async function storm({ workers, callsPerSecond = 20, backoff = true, seed = 1, s
 	const clock = new SimulatedClock();
 	const dingTalk = new SimulatedDingTalk(clock, { callsPerSecond, seed, jitterMs });
 	const started = clock.now();
-	const pacers = workers.map(() => new Pacer(20, 1000, clock));
+	const pacers = workers.map(() => new Pacer(clock));
 	const refusedIn = pacers.map(() => new Set());
 	const runs = pacers.flatMap((pacer, index) => {
 		const seenBy = {

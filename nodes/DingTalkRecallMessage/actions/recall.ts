@@ -4,8 +4,9 @@ import { NodeApiError } from 'n8n-workflow';
 import { codeLabel } from '../../../credentials/DingTalkAnswers';
 import { chunk, runWithConcurrency, uniqueByPool } from '../helpers/batching';
 import type { ParsedList, SingleValue } from '../helpers/inputs';
+import { KeyLedger } from '../helpers/keyLedger';
 import type { KeyResult, RecallOutcome } from '../helpers/results';
-import { configurationMessage, configurationProblem, KeyLedger, notRecalled, outcomeOfAnswer, recalled, toOutputs } from '../helpers/results';
+import { configurationMessage, configurationProblem, notRecalled, outcomeOfAnswer, recalled, toOutputs } from '../helpers/results';
 import { TEXTS } from '../texts';
 import type { Answer, DingTalkCall, DingTalkClient } from '../transport';
 
@@ -21,20 +22,17 @@ export interface KeyRequest {
 	fields: IDataObject;
 }
 
+/** A configuration error: what DingTalk (or the node) said is set up wrongly. */
+export type ConfigurationAnswer = Extract<Answer, { kind: 'configuration' }>;
+
 /**
- * Thrown by a batch when DingTalk says the setup is wrong: for the whole app (the run stops instead of
- * failing every key alike), or for the batch's robot or chat (that pool's keys fail, the others go on).
+ * How a batch ended: done, or refused for a setup error: of the whole app (the run stops instead of
+ * failing every key alike), or of the batch's robot or chat (that pool's keys fail, the others go on).
  * What the batch learned before stays in its ledger.
  */
-export class ConfigurationError extends Error {
-	constructor(
-		readonly answer: Answer,
-		/** The keys of the call DingTalk refused: its answer is about them. */
-		readonly keys: readonly string[],
-	) {
-		super(answer.message);
-	}
-}
+export type BatchEnd = { ended: 'done' } | { ended: 'configuration'; answer: ConfigurationAnswer };
+
+export const BATCH_DONE: BatchEnd = { ended: 'done' };
 
 export interface PoolSettings {
 	batchSize: number;
@@ -148,9 +146,10 @@ const RECALLED_KEYS_SHOWN = 20;
 
 /** What a stop after DingTalk already recalled some keys must say: they are gone. */
 function alreadyGoneNote(ledgers: KeyLedger[]): string {
-	const recalledKeys = ledgers.flatMap((ledger) => ledger.recalledKeys());
-	const confirmed = ledgers.reduce((sum, ledger) => sum + ledger.confirmedKeys().length, 0);
-	const maybeRecalled = ledgers.reduce((sum, ledger) => sum + ledger.maybeRecalledKeys().length, 0);
+	const summaries = ledgers.map((ledger) => ledger.summary());
+	const recalledKeys = summaries.flatMap((summary) => summary.recalledByRun);
+	const confirmed = summaries.reduce((sum, summary) => sum + summary.confirmedByStatus, 0);
+	const maybeRecalled = summaries.reduce((sum, summary) => sum + summary.maybeRecalled, 0);
 	const notes = [
 		recalledKeys.length ? TEXTS.recalledBeforeStop(recalledKeys.length, recalledKeys.slice(0, RECALLED_KEYS_SHOWN)) : '',
 		confirmed ? TEXTS.confirmedBeforeStop(confirmed) : '',
@@ -170,7 +169,7 @@ function configurationFailure(context: IExecuteFunctions, answer: Answer, ledger
 }
 
 /** Recalls one batch of a pool, its outcomes put in `ledger`: `pool` holds the pool parameters' values, in the operation's order. */
-export type RecallBatch = (pool: string[], values: string[], ledger: KeyLedger) => Promise<void>;
+export type RecallBatch = (pool: string[], values: string[], ledger: KeyLedger) => Promise<BatchEnd>;
 
 /**
  * The shared recall loop: asks DingTalk once per unique value of each pool, in batches with bounded
@@ -193,7 +192,7 @@ export async function recallPooled(
 		for (const slice of chunk(values, settings.batchSize)) batches.push({ pool, values: slice });
 	}
 	const signal = context.getExecutionCancelSignal?.();
-	/** Pools DingTalk refused as a whole: the outcome of every key of theirs not recalled. */
+	/** Pools DingTalk refused as a whole: the outcome of every key of theirs DingTalk told nothing of. */
 	const refusedPools = new Map<string, RecallOutcome>();
 
 	let stoppedBy: Answer | undefined;
@@ -202,25 +201,18 @@ export async function recallPooled(
 		settings.concurrency,
 		async ({ pool, values }) => {
 			const ledger = ledgers.get(pool)!;
+			let end: BatchEnd = BATCH_DONE;
 			try {
-				if (!refusedPools.has(pool)) await recallBatch(JSON.parse(pool) as string[], values, ledger);
+				if (!refusedPools.has(pool)) end = await recallBatch(JSON.parse(pool) as string[], values, ledger);
 			} catch (error) {
-				if (!(error instanceof ConfigurationError)) {
-					// A fault of the node itself must not lose the batch's keys: they go to Failed with the reason.
-					const outcome = notRecalled('internalError', TEXTS.nodeFailed((error as Error).message));
-					for (const value of values) ledger.set(value, outcome);
-					return;
-				}
-				if (error.answer.scope !== 'pool') {
-					stoppedBy ??= error.answer;
-					return;
-				}
-				if (!refusedPools.has(pool)) refusedPools.set(pool, outcomeOfAnswer(error.answer));
-				for (const key of error.keys) ledger.set(key, outcomeOfAnswer(error.answer));
+				// A fault of the node itself must not lose the batch's keys: they go to Failed with the reason.
+				for (const value of values) ledger.tell(value, notRecalled('internalError', TEXTS.nodeFailed((error as Error).message)));
 			}
+			if (end.ended === 'configuration' && end.answer.scope === 'app') stoppedBy ??= end.answer;
+			else if (end.ended === 'configuration' && !refusedPools.has(pool)) refusedPools.set(pool, outcomeOfAnswer(end.answer));
 			// Keys DingTalk told of before the refusal keep their own outcome; the others take the pool's.
 			const refused = refusedPools.get(pool);
-			if (refused) for (const value of values) if (!ledger.told(value)) ledger.set(value, refused);
+			if (refused) for (const value of values) if (!ledger.knows(value)) ledger.tell(value, refused);
 		},
 		() => stoppedBy !== undefined || signal?.aborted === true,
 	);
@@ -234,7 +226,7 @@ export async function recallPooled(
 	const results: KeyResult[] = requests.map(({ itemIndex, pool, value, problem, fields }) => ({
 		itemIndex,
 		fields,
-		outcome: problem ? invalidInput(itemIndex, problem) : ledgers.get(pool!)!.get(value!, notReached)!,
+		...(problem ? { outcome: invalidInput(itemIndex, problem) } : ledgers.get(pool!)!.report(value!, notReached)),
 	}));
 	return toOutputs(results);
 }
@@ -268,9 +260,9 @@ export async function recallEach(
 	api: SingleRecallApi,
 ): Promise<INodeExecutionData[][]> {
 	return await recallPooled(context, requests, { ...settings, batchSize: 1 }, async (pool, [value], ledger) => {
-		const answer = await client.call(api.callFor(pool, value), { hear: (attempt) => ledger.hear([value], attempt) });
-		if (answer.kind === 'configuration') throw new ConfigurationError(answer, [value]);
-		if (answer.kind === 'ok') ledger.set(value, recalled(answer.requestId));
-		else ledger.set(value, (answer.kind === 'refused' ? api.outcomeOfRefusal?.(answer) : undefined) ?? outcomeOfAnswer(answer));
+		const answer = await client.call(api.callFor(pool, value), { hear: (attempt) => ledger.hearAttempt([value], attempt) });
+		if (answer.kind === 'ok') ledger.tell(value, recalled(answer.requestId));
+		else ledger.tell(value, (answer.kind === 'refused' ? api.outcomeOfRefusal?.(answer) : undefined) ?? outcomeOfAnswer(answer));
+		return answer.kind === 'configuration' ? { ended: 'configuration', answer } : BATCH_DONE;
 	});
 }

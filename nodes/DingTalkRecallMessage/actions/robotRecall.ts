@@ -2,11 +2,11 @@ import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n
 
 import { keyVerdicts } from '../../../credentials/DingTalkAnswers';
 import { parseOpenConversationId, parseProcessQueryKeys, parseRobotCode } from '../helpers/inputs';
-import type { KeyLedger } from '../helpers/results';
+import type { KeyLedger } from '../helpers/keyLedger';
 import { outcomeOfAnswer } from '../helpers/results';
 import type { Answer, DingTalkCall, DingTalkClient } from '../transport';
-import type { KeyParameters, KeyRequest, PoolParameter, PoolSettings } from './recall';
-import { ConfigurationError, recallPooled } from './recall';
+import type { BatchEnd, KeyParameters, KeyRequest, PoolParameter, PoolSettings } from './recall';
+import { BATCH_DONE, recallPooled } from './recall';
 
 /** What sets one of DingTalk's robot recall APIs apart: its path, whether it works per chat, its read status. */
 export interface RobotRecallApi {
@@ -101,10 +101,24 @@ interface BatchRun {
 }
 
 /** Whether to split a refused call so its other keys still go: `halves` for a key or size code, `once` for an unknown code. */
-function splitFor(answer: Answer, keys: string[], run: BatchRun): 'halves' | 'once' | 'no' {
+function splitFor(answer: Extract<Answer, { kind: 'refused' }>, keys: string[], run: BatchRun): 'halves' | 'once' | 'no' {
 	if (keys.length < 2 || answer.reach === 'unheard') return 'no';
 	if (answer.reach === 'key' || answer.reach === 'size') return 'halves';
 	return run.callCodes.has(answer.code) ? 'no' : 'once';
+}
+
+/** Keys worth asking again, or the setup error that ended the batch. */
+type KeysEnd = { again: string[] } | Extract<BatchEnd, { ended: 'configuration' }>;
+
+/** The keys worth asking again of several calls in a row, stopping at a setup error. */
+async function inTurn(...steps: Array<() => Promise<KeysEnd>>): Promise<KeysEnd> {
+	const again: string[] = [];
+	for (const step of steps) {
+		const end = await step();
+		if (!('again' in end)) return end;
+		again.push(...end.again);
+	}
+	return { again };
 }
 
 /**
@@ -116,62 +130,68 @@ function splitFor(answer: Answer, keys: string[], run: BatchRun): 'halves' | 'on
  * three calls (itself, its first key alone, the rest), and once such a code refused a single key, the
  * pool's other batches take it without being split.
  */
-async function recallKeys(run: BatchRun, keys: string[], mayProbe = true): Promise<string[]> {
+async function recallKeys(run: BatchRun, keys: string[], maySplit = true): Promise<KeysEnd> {
 	const { client, api, pool, ledger } = run;
-	const answer = await client.call(recallCall(api, pool, keys), { hear: (attempt) => ledger.hear(keys, attempt) });
-	if (answer.kind === 'configuration') throw new ConfigurationError(answer, keys);
+	const answer = await client.call(recallCall(api, pool, keys), { hear: (attempt) => ledger.hearAttempt(keys, attempt) });
+	if (answer.kind === 'configuration') {
+		for (const key of keys) ledger.tell(key, outcomeOfAnswer(answer));
+		return { ended: 'configuration', answer };
+	}
 
 	const verdicts = keyVerdicts(answer.body);
 	const unnamed = keys.filter((key) => !verdicts.has(key));
-	if (answer.kind === 'refused' && (answer.reach === 'key' || answer.reach === 'size') && unnamed.length < keys.length && unnamed.length) {
+	const refusedForKeys = answer.kind === 'refused' && (answer.reach === 'key' || answer.reach === 'size');
+	if (refusedForKeys && unnamed.length < keys.length && unnamed.length) {
 		// DingTalk refused the call for the keys it named: the others go again at once, in a call without them.
-		const again = ledger.heardPerKey(keys.filter((key) => verdicts.has(key)), verdicts, answer.requestId);
-		return [...again, ...(await recallKeys(run, unnamed))];
+		const again = ledger.perKeyAnswer(keys.filter((key) => verdicts.has(key)), verdicts, answer.requestId);
+		return await inTurn(async () => ({ again }), async () => await recallKeys(run, unnamed));
 	}
-	if (unnamed.length < keys.length || answer.kind === 'ok') {
-		return ledger.heardPerKey(keys, verdicts, answer.requestId);
-	}
+	if (unnamed.length < keys.length || answer.kind === 'ok') return { again: ledger.perKeyAnswer(keys, verdicts, answer.requestId) };
 	if (answer.kind !== 'refused') {
 		// Lost, failed, throttled after the repeats; no token; the stop.
-		for (const key of keys) ledger.set(key, outcomeOfAnswer(answer));
-		return [];
+		for (const key of keys) ledger.tell(key, outcomeOfAnswer(answer));
+		return { again: [] };
 	}
 	if (answer.reach === 'unheard') {
 		// Some of the keys were recalled, DingTalk did not say which.
-		ledger.notHeard(keys, outcomeOfAnswer(answer));
-		return [];
+		ledger.answerLost(keys, outcomeOfAnswer(answer));
+		return { again: [] };
 	}
 
 	const split = splitFor(answer, keys, run);
 	if (split === 'halves') {
 		const half = Math.ceil(keys.length / 2);
-		return [...(await recallKeys(run, keys.slice(0, half))), ...(await recallKeys(run, keys.slice(half)))];
+		return await inTurn(
+			async () => await recallKeys(run, keys.slice(0, half)),
+			async () => await recallKeys(run, keys.slice(half)),
+		);
 	}
-	if (split === 'once' && mayProbe) {
+	if (split === 'once' && maySplit) {
 		const [first, ...rest] = keys;
-		const again = await recallKeys(run, [first], false);
-		const firstAlone = ledger.get(first);
-		if (firstAlone && !firstAlone.recalled && firstAlone.errorCode === answer.code) {
+		const firstAlone = await recallKeys(run, [first], false);
+		const firstOutcome = ledger.report(first, outcomeOfAnswer(answer)).outcome;
+		if ('again' in firstAlone && !firstOutcome.recalled && firstOutcome.errorCode === answer.code) {
 			// The first key alone was refused the same way: so is the rest, with no more calls.
-			for (const key of rest) ledger.set(key, outcomeOfAnswer(answer));
-			return again;
+			for (const key of rest) ledger.tell(key, outcomeOfAnswer(answer));
+			return firstAlone;
 		}
-		return [...again, ...(await recallKeys(run, rest, false))];
+		return await inTurn(async () => firstAlone, async () => await recallKeys(run, rest, false));
 	}
-	if (keys.length === 1 && !answer.reach) run.callCodes.add(answer.code);
-	for (const key of keys) ledger.set(key, outcomeOfAnswer(answer));
-	return [];
+	if (keys.length === 1 && answer.reach === 'call') run.callCodes.add(answer.code);
+	for (const key of keys) ledger.tell(key, outcomeOfAnswer(answer));
+	return { again: [] };
 }
 
 /** Keys DingTalk failed on for a moment, or left unnamed, are asked again within the Retries option. */
-async function recallWithRepeats(run: BatchRun, keys: string[]): Promise<void> {
+async function recallWithRepeats(run: BatchRun, keys: string[]): Promise<BatchEnd> {
 	const { client } = run;
-	let again = await recallKeys(run, keys);
-	for (let attempt = 1; attempt <= client.maxRetries && again.length && !client.stopped; attempt++) {
+	let end = await recallKeys(run, keys);
+	for (let attempt = 1; 'again' in end && end.again.length && attempt <= client.maxRetries && !client.stopped; attempt++) {
 		await client.waitBeforeRepeat(attempt);
 		if (client.stopped) break;
-		again = await recallKeys(run, again);
+		end = await recallKeys(run, end.again);
 	}
+	return 'again' in end ? BATCH_DONE : end;
 }
 
 /** Read statuses that show the message still there: sent, or still being sent. */
@@ -189,9 +209,9 @@ async function confirmByReadStatus(run: BatchRun, keys: string[]): Promise<void>
 	/** DingTalk refused the read status for the robot or the app: no other key's can be had either. */
 	let refusedForAll = false;
 	for (const key of keys) {
-		if (!ledger.worthAsking(key)) continue;
+		if (!ledger.needsReadStatus(key)) continue;
 		if (refusedForAll) {
-			ledger.statusShows(key, 'unavailable');
+			ledger.readStatusShows(key, 'unavailable');
 			continue;
 		}
 		if (client.stopped) return;
@@ -200,8 +220,8 @@ async function confirmByReadStatus(run: BatchRun, keys: string[]): Promise<void>
 		if (answer.kind === 'cancelled' || client.stopped) return;
 		refusedForAll = answer.kind === 'configuration';
 		const status = answer.kind === 'ok' ? String(answer.body?.sendStatus).toUpperCase() : '';
-		if (status === 'RECALLED') ledger.statusShows(key, 'recalled', answer.requestId);
-		else ledger.statusShows(key, NOT_RECALLED_STATUSES.has(status) ? 'notRecalled' : 'unavailable');
+		if (status === 'RECALLED') ledger.readStatusShows(key, 'recalled', answer.requestId);
+		else ledger.readStatusShows(key, NOT_RECALLED_STATUSES.has(status) ? 'notRecalled' : 'unavailable');
 	}
 }
 
@@ -236,8 +256,9 @@ export function robotRecallOperation(api: RobotRecallApi) {
 			let callCodes = callCodesByPool.get(poolName);
 			if (!callCodes) callCodesByPool.set(poolName, (callCodes = new Set()));
 			const run: BatchRun = { client, api, pool, ledger, callCodes };
-			await recallWithRepeats(run, keys);
-			if (settings.checkUnclear) await confirmByReadStatus(run, keys);
+			const end = await recallWithRepeats(run, keys);
+			if (end.ended === 'done' && settings.checkUnclear) await confirmByReadStatus(run, keys);
+			return end;
 		});
 	};
 }

@@ -4,7 +4,10 @@ import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 import { dingTalkBaseUrls } from '../../../credentials/DingTalkHosts';
 import { notRecalled, toToolOutput } from '../helpers/results';
 import { TEXTS } from '../texts';
+import type { DingTalkProcess } from '../transport';
 import { CREDENTIAL_TYPE, DingTalkClient } from '../transport';
+import type { Options } from './options';
+import { optionValues } from './options';
 import * as recallRobotDingMessages from './recallRobotDingMessages.operation';
 import * as recallRobotGroupMessages from './recallRobotGroupMessages.operation';
 import * as recallRobotOneOnOneMessages from './recallRobotOneOnOneMessages.operation';
@@ -12,19 +15,6 @@ import * as recallRobotPrivateChatMessages from './recallRobotPrivateChatMessage
 import * as recallWorkNotification from './recallWorkNotification.operation';
 import type { KeyParameters, KeyRequest, PoolSettings } from './recall';
 import { allFailed, collectKeyRequests } from './recall';
-
-/** The defaults of the node's Options, as its description shows them. */
-const DEFAULT_OPTIONS = {
-	batchSize: 20,
-	concurrency: 5,
-	maxRetries: 3,
-	retryDelay: 500,
-	timeout: 10000,
-	checkUnclear: true,
-};
-
-/** The longest wait between repeats, whatever Retry Delay says. */
-const MAX_RETRY_DELAY_MS = 8000;
 
 /** An operation: how it reads the items' keys, and how it recalls them. */
 interface Operation {
@@ -53,11 +43,6 @@ export function runsAsTool(node: INode): boolean {
 	return node.type.endsWith('Tool');
 }
 
-function clamp(value: unknown, fallback: number, min: number, max: number): number {
-	const number = Number(value);
-	return Number.isFinite(number) ? Math.min(max, Math.max(min, Math.floor(number))) : fallback;
-}
-
 /** Something before the first call is set up wrongly: the node's own code, the problem and its fix. */
 interface SetupProblem {
 	code: string;
@@ -79,9 +64,9 @@ function isProblem(value: unknown): value is SetupProblem {
 }
 
 /** The node's options, the credential and the client, read before any call, or what is set up wrongly. */
-async function setUp(context: IExecuteFunctions): Promise<{ client: DingTalkClient; settings: PoolSettings } | SetupProblem> {
+async function setUp(context: IExecuteFunctions, process: DingTalkProcess): Promise<{ client: DingTalkClient; settings: PoolSettings } | SetupProblem> {
 	const options = await readOr(
-		() => context.getNodeParameter('options', 0, {}) as Partial<typeof DEFAULT_OPTIONS>,
+		() => optionValues(context.getNodeParameter('options', 0, {}) as Options),
 		(message) => ({ code: 'invalidOptions', problem: TEXTS.invalidOptions(message), fix: TEXTS.invalidOptionsFix }),
 	);
 	if (isProblem(options)) return options;
@@ -94,28 +79,16 @@ async function setUp(context: IExecuteFunctions): Promise<{ client: DingTalkClie
 		if (!url) return { code: 'missingBaseUrl', problem: TEXTS.missingBaseUrl, fix: TEXTS.missingBaseUrlFix };
 		if (!/^https?:\/\/[^/\s]+/i.test(url)) return { code: 'invalidBaseUrl', problem: TEXTS.invalidBaseUrl(url), fix: TEXTS.missingBaseUrlFix };
 	}
-	const client = new DingTalkClient(context, credentials, {
-		timeoutMs: clamp(options.timeout, DEFAULT_OPTIONS.timeout, 1, 600_000),
-		maxRetries: clamp(options.maxRetries, DEFAULT_OPTIONS.maxRetries, 0, 10),
-		maxThrottleRetries: 8,
-		retryDelayMs: clamp(options.retryDelay, DEFAULT_OPTIONS.retryDelay, 0, MAX_RETRY_DELAY_MS),
-	});
-	const settings = {
-		batchSize: clamp(options.batchSize, DEFAULT_OPTIONS.batchSize, 1, 20),
-		concurrency: clamp(options.concurrency, DEFAULT_OPTIONS.concurrency, 1, 20),
-		// An expression may give the text "false".
-		checkUnclear: String(options.checkUnclear ?? DEFAULT_OPTIONS.checkUnclear).toLowerCase() !== 'false',
-	};
-	return { client, settings };
+	return { client: new DingTalkClient(context, credentials, options, process), settings: options };
 }
 
-export async function router(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+export async function router(this: IExecuteFunctions, process: DingTalkProcess): Promise<INodeExecutionData[][]> {
 	const name = this.getNodeParameter('operation', 0) as string;
 	const operation = operations.get(name);
 	// Only a workflow saved by a later version of the node names an operation this one does not know.
 	if (!operation) throw new NodeOperationError(this.getNode(), `The operation "${name}" is not known to this version of the node`);
 	const requests = collectKeyRequests(this, this.getInputData(), operation.keyParameters);
-	const setup = await setUp(this);
+	const setup = await setUp(this, process);
 	let outputs: INodeExecutionData[][];
 	if (!isProblem(setup)) {
 		outputs = await operation.recall.call(this, requests, setup.client, setup.settings);

@@ -1,20 +1,14 @@
 import type { ICredentialDataDecryptedObject, IExecuteFunctions, IHttpRequestOptions, IN8nHttpFullResponse } from 'n8n-workflow';
 
 import type { Answer } from '../../../credentials/DingTalkAnswers';
-import { classifyAnswer, classifyRequestFailure } from '../../../credentials/DingTalkAnswers';
-import type { DingTalkBaseUrls } from '../../../credentials/DingTalkHosts';
+import { classifyAnswer, classifyRequestFailure, redactSecrets } from '../../../credentials/DingTalkAnswers';
 import { untilStopped } from '../../../credentials/DingTalkClock';
-import { tokenFailureIn } from '../../../credentials/DingTalkTokenRenewal';
+import type { DingTalkBaseUrls } from '../../../credentials/DingTalkHosts';
+import type { DingTalkTokenError } from '../../../credentials/DingTalkTokenRenewal';
+import { isTokenReady, secretsOf, TOKEN_ONLY_HEADER, tokenFailureIn } from '../../../credentials/DingTalkTokenRenewal';
 
 export const CREDENTIAL_TYPE = 'dingTalkApi';
 
-/** The credential as n8n hands it to its HTTP helper (`credentialsDecrypted`). */
-export interface StoredCredential {
-	id: string;
-	name: string;
-	type: string;
-	data: ICredentialDataDecryptedObject;
-}
 
 export interface DingTalkCall {
 	host: 'api' | 'oapi';
@@ -29,6 +23,8 @@ export interface DingTalkCall {
 	form?: Record<string, string>;
 	/** The fields DingTalk's answer of this API carries (`successResult`, `sendStatus`, `openDingId` …); none on the oapi host. */
 	resultFields: readonly string[];
+	/** A field DingTalk's answer repeats from the call (a DING's `openDingId`): an answer naming another value is not about this call. */
+	echo?: { field: string; value: string };
 }
 
 export function callUrl(baseUrls: DingTalkBaseUrls, call: DingTalkCall): string {
@@ -43,15 +39,15 @@ export function stoppedAnswer(onItsWay: boolean): Answer {
 }
 
 /**
- * Sends one call, once, through n8n's `httpRequestWithAuthentication` (so n8n's proxy settings and
- * credential handling apply; n8n aborts it when the execution is stopped) and sorts the answer. Given a
- * credential with no token, n8n runs the credential's preAuthentication first and stores the new token.
+ * Sends one call, once, with the token in `data`, through n8n's `httpRequestWithAuthentication` (so n8n's
+ * proxy settings and credential handling apply; n8n aborts it when the execution is stopped), and sorts the
+ * answer, every secret of `data` masked in it.
  */
 export async function sendOnce(
 	context: IExecuteFunctions,
 	baseUrls: DingTalkBaseUrls,
 	call: DingTalkCall,
-	credential: StoredCredential,
+	data: ICredentialDataDecryptedObject,
 	timeoutMs: number,
 ): Promise<Answer> {
 	const request: IHttpRequestOptions = {
@@ -72,32 +68,44 @@ export async function sendOnce(
 
 	const signal = context.getExecutionCancelSignal?.();
 	if (signal?.aborted) return stoppedAnswer(false);
-	// With no token, n8n first asks DingTalk's token API for one: until it has it, the call has not gone.
-	const stillGettingToken = () => !credential.data.accessToken;
-
+	const credentialsDecrypted = { id: '', name: '', type: CREDENTIAL_TYPE, data: { ...data } };
 	const sent = context.helpers.httpRequestWithAuthentication
-		.call(context, CREDENTIAL_TYPE, request, { credentialsDecrypted: credential })
+		.call(context, CREDENTIAL_TYPE, request, { credentialsDecrypted })
 		.then(
 			(response) => ({ response: response as IN8nHttpFullResponse }),
 			(error: unknown) => ({ error }),
 		);
-	// n8n aborts the call itself when the execution stops, but not a token request: that one is not waited for.
 	const outcome = await untilStopped(sent, signal);
-	if (outcome === 'stopped') return stoppedAnswer(!stillGettingToken());
+	if (outcome === 'stopped') return stoppedAnswer(true);
 
 	if ('response' in outcome) {
 		const { statusCode, body } = outcome.response;
-		return classifyAnswer({ host: call.host, resultFields: call.resultFields }, statusCode, body);
+		return redactSecrets(classifyAnswer({ host: call.host, resultFields: call.resultFields }, statusCode, body), secretsOf(data));
 	}
+	// A token failure here: n8n renewed the token after an HTTP 401, and could not.
 	const tokenFailure = tokenFailureIn(outcome.error);
-	if (signal?.aborted) return stoppedAnswer(!tokenFailure && !stillGettingToken());
-	if (!tokenFailure) return classifyRequestFailure(outcome.error);
-	return {
-		kind: 'tokenUnavailable',
-		code: tokenFailure.code,
-		message: tokenFailure.message,
-		tokenFailure: tokenFailure.dingTalkTokenFailure,
-		tokenAnswerKind: tokenFailure.answerKind,
-		waitSeconds: tokenFailure.waitSeconds,
-	};
+	if (signal?.aborted) return stoppedAnswer(!tokenFailure);
+	return tokenFailure ? tokenUnavailable(tokenFailure) : classifyRequestFailure(outcome.error);
+}
+
+function tokenUnavailable({ message, tokenAnswer }: DingTalkTokenError): Answer {
+	return { kind: 'tokenUnavailable', code: tokenAnswer.code, message, tokenAnswer };
+}
+
+/**
+ * Has n8n get a new access token and store it, sending nothing else: given credential data with an empty
+ * token, n8n runs the credential's preAuthentication and stores what it returns; the credential's
+ * `authenticate` then stops the request. Returns nothing when n8n has the token, or how the request failed.
+ */
+export async function requestNewToken(context: IExecuteFunctions, url: string, data: ICredentialDataDecryptedObject): Promise<Answer | undefined> {
+	const credentialsDecrypted = { id: '', name: '', type: CREDENTIAL_TYPE, data: { ...data, accessToken: '' } };
+	try {
+		await context.helpers.httpRequestWithAuthentication.call(context, CREDENTIAL_TYPE, { method: 'POST', url, headers: { [TOKEN_ONLY_HEADER]: '1' } }, { credentialsDecrypted });
+	} catch (error) {
+		if (isTokenReady(error)) return undefined;
+		const tokenFailure = tokenFailureIn(error);
+		return tokenFailure ? tokenUnavailable(tokenFailure) : classifyRequestFailure(error);
+	}
+	// n8n sent the request after all: it has no say about the token, which is read from storage next.
+	return undefined;
 }

@@ -1,33 +1,46 @@
 import type { ICredentialDataDecryptedObject, IExecuteFunctions } from 'n8n-workflow';
 
+import type { Answer } from '../../../credentials/DingTalkAnswers';
 import type { DingTalkBaseUrls } from '../../../credentials/DingTalkHosts';
 import { dingTalkBaseUrls, tokenUrl } from '../../../credentials/DingTalkHosts';
-import { currentClock } from '../../../credentials/DingTalkClock';
-import type { Answer } from '../../../credentials/DingTalkAnswers';
-import type { DingTalkCall, StoredCredential } from './http';
-import { callUrl, sendOnce, stoppedAnswer } from './http';
-import { appIdentity, sharedPacer } from './pacer';
+import type { DingTalkCall } from './http';
+import { callUrl, CREDENTIAL_TYPE, requestNewToken, sendOnce, stoppedAnswer } from './http';
+import type { Hearing } from './pacer';
+import type { DingTalkProcess } from './process';
+import { appIdentity } from './process';
 import type { RetrySettings } from './retryPolicy';
 import { RetryPolicy } from './retryPolicy';
+import type { HeldToken } from './tokenSession';
 import { TokenSession } from './tokenSession';
 
 export type { Answer } from '../../../credentials/DingTalkAnswers';
 export type { DingTalkCall } from './http';
 export { CREDENTIAL_TYPE } from './http';
+export type { DingTalkProcess } from './process';
+export { thisProcess } from './process';
 
 export interface ClientSettings extends RetrySettings {
 	timeoutMs: number;
 }
 
+/** Refused probes one call repeats at once: DingTalk refused the pacer's try for more room, not the call. */
+const MOST_REFUSED_PROBES = 8;
+
+/** What a paced call's answer tells its pacer. */
+function pacerHears(answer: Answer): Hearing {
+	if (answer.kind === 'tokenUnavailable' || answer.kind === 'cancelled') return 'neverSent';
+	if (answer.kind === 'lost') return 'cutShort';
+	return answer.kind === 'throttled' ? 'throttled' : 'admitted';
+}
+
 /**
  * Talks to DingTalk for one node run: each call waits for its turn with the app's shared pacer, goes with
- * a fresh token (the session), and is repeated after faults and throttling (the retry policy). Once the
+ * the process's token (the session), and is repeated after faults and throttling (the retry policy). Once the
  * execution is stopped, no call starts and nothing more is repeated.
  */
 export class DingTalkClient {
 	readonly baseUrls: DingTalkBaseUrls;
 
-	/** Who DingTalk counts the calls against (never a secret): the pacers are shared per app. */
 	private readonly appIdentity: string;
 
 	private readonly retry: RetryPolicy;
@@ -39,28 +52,30 @@ export class DingTalkClient {
 	/** `credentials` is the credential as the run read it; the session reads it again only to renew the token. */
 	constructor(
 		private readonly context: IExecuteFunctions,
-		credentials: ICredentialDataDecryptedObject,
+		private readonly credentials: ICredentialDataDecryptedObject,
 		private readonly settings: ClientSettings,
+		private readonly process: DingTalkProcess,
 	) {
-		// The process's clock, which the shared pacers read too (tests put a simulated one in).
-		const clock = currentClock();
 		this.baseUrls = dingTalkBaseUrls(credentials);
 		this.appIdentity = appIdentity(credentials);
 		this.signal = context.getExecutionCancelSignal?.();
-		this.retry = new RetryPolicy(settings, clock, this.signal);
-		const tokenPacer = sharedPacer(this.appIdentity, tokenUrl(credentials));
-		this.session = new TokenSession(context, credentials, this.baseUrls.api, clock, this.retry, tokenPacer);
+		this.retry = new RetryPolicy(settings, process.clock, this.signal);
+		const store = {
+			renew: async () => await requestNewToken(context, tokenUrl(credentials), credentials),
+			read: async () => await context.getCredentials(CREDENTIAL_TYPE),
+		};
+		this.session = new TokenSession(process.token(credentials, this.baseUrls.api), store, process.clock, this.retry, this.signal, credentials);
 	}
 
 	/**
 	 * Sends a call until its answer is final: ok, refused, a configuration error, the stop, or a fault that
 	 * outlasted the retries. `hear` gets every attempt's answer, the lost ones too: DingTalk may have done
-	 * what a lost attempt asked. With `once`, the call is sent once (a rejected token is still renewed): for
+	 * what a lost attempt asked. With `once`, the call is sent once (a refused token is still renewed): for
 	 * questions such as a read status, whose answer only confirms what a recall call may have done.
 	 */
 	async call(call: DingTalkCall, { once = false, hear }: { once?: boolean; hear?: (answer: Answer) => void } = {}): Promise<Answer> {
 		const send = async () => {
-			const answer = await this.session.send(async (credential) => await this.sendPaced(call, credential));
+			const answer = await this.session.send(async (token) => await this.sendPaced(call, token));
 			hear?.(answer);
 			return answer;
 		};
@@ -82,17 +97,17 @@ export class DingTalkClient {
 		await this.retry.waitBeforeRepeat(attempt);
 	}
 
-	/** One attempt, in its turn: every execution of this process calling this app's API waits on the same pacer. */
-	private async sendPaced(call: DingTalkCall, credential: StoredCredential): Promise<Answer> {
-		const pacer = sharedPacer(this.appIdentity, callUrl(this.baseUrls, call));
-		const ticket = await pacer.acquire(this.signal);
-		if (ticket === undefined) return stoppedAnswer(false);
-		const answer = await sendOnce(this.context, this.baseUrls, call, credential, this.settings.timeoutMs);
-		// What DingTalk never saw teaches the pacer nothing; a call whose answer was lost still takes its room.
-		if (answer.kind === 'tokenUnavailable' || answer.kind === 'cancelled') pacer.abandon(ticket);
-		else if (answer.kind === 'lost') pacer.cutShort(ticket);
-		else if (answer.kind === 'throttled') return pacer.throttled(ticket) ? { ...answer, probeRefused: true } : answer;
-		else pacer.admitted(ticket);
-		return answer;
+	/** One attempt in its turn on the app's pacer for this API; a refused probe goes again at once, in its turn. */
+	private async sendPaced(call: DingTalkCall, token: HeldToken): Promise<Answer> {
+		const pacer = this.process.pacer(this.appIdentity, callUrl(this.baseUrls, call));
+		const data = { ...this.credentials, accessToken: token.token, renewAt: token.renewAt };
+		for (let refusedProbes = 0; ; refusedProbes++) {
+			const ticket = await pacer.acquire(this.signal);
+			if (ticket === undefined) return stoppedAnswer(false);
+			const answer = await sendOnce(this.context, this.baseUrls, call, data, this.settings.timeoutMs);
+			const probeRefused = pacer.heard(ticket, pacerHears(answer));
+			// Only over the per-second limit: a ban, a busy DingTalk or a per-minute limit is waited out as ever.
+			if (!(probeRefused && answer.kind === 'throttled' && answer.perSecond && refusedProbes < MOST_REFUSED_PROBES)) return answer;
+		}
 	}
 }

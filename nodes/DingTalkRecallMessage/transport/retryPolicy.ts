@@ -1,18 +1,19 @@
+import type { Answer } from '../../../credentials/DingTalkAnswers';
 import type { Clock } from '../../../credentials/DingTalkClock';
 import { waitUnlessStopped } from '../../../credentials/DingTalkClock';
-import type { Answer } from '../../../credentials/DingTalkAnswers';
-import { isPerSecondLimit } from '../../../credentials/DingTalkAnswers';
 
 export interface RetrySettings {
-	/** Repeats after a passing fault (5xx, timeout, dropped connection, a body that is not JSON). */
+	/** Repeats after a passing fault (5xx, timeout, dropped connection, a body that is not DingTalk's). */
 	maxRetries: number;
-	/** Repeats after a throttling answer, each after a growing wait. */
-	maxThrottleRetries: number;
 	/** First wait after a fault, in milliseconds; doubles with each repeat. */
 	retryDelayMs: number;
 }
 
-const MAX_WAIT_MS = 8_000;
+/** The longest wait between repeats, whatever Retry Delay says. */
+export const MAX_WAIT_MS = 8_000;
+
+/** Repeats after a throttling answer, each after a growing wait: DingTalk's limits pass within seconds. */
+const MAX_THROTTLE_RETRIES = 8;
 
 /** The longest wait an IP ban's own `wait` may ask for. */
 const MAX_HINTED_WAIT_MS = 30_000;
@@ -21,6 +22,12 @@ const MAX_HINTED_WAIT_MS = 30_000;
 export function backoffMs(attempt: number, baseMs: number, random: () => number = Math.random): number {
 	const ceiling = Math.min(MAX_WAIT_MS, baseMs * 2 ** Math.max(0, attempt - 1));
 	return Math.round(ceiling / 2 + random() * (ceiling / 2));
+}
+
+/** How often one call was repeated so far, by reason. */
+export interface Repeats {
+	faults: number;
+	throttles: number;
 }
 
 /**
@@ -43,36 +50,31 @@ export class RetryPolicy {
 		await waitUnlessStopped(this.clock, backoffMs(attempt, this.settings.retryDelayMs), this.signal);
 	}
 
+	/** Waits before `answer` is repeated; false where it is final (its kind, the repeats spent, or the stop). */
+	async waitToRepeat(answer: Answer, repeats: Repeats): Promise<boolean> {
+		if (this.stopped) return false;
+		if (answer.kind === 'throttled' && repeats.throttles < MAX_THROTTLE_RETRIES) {
+			repeats.throttles++;
+			// Over the per-second limit once: the pacer has learned the rate and holds the repeat until there is room.
+			if (repeats.throttles === 1 && answer.perSecond) return true;
+			const hinted = answer.waitSeconds ? Math.min(answer.waitSeconds * 1000, MAX_HINTED_WAIT_MS) : 0;
+			await waitUnlessStopped(this.clock, Math.max(hinted, backoffMs(repeats.throttles, 1000)), this.signal);
+			return true;
+		}
+		if ((answer.kind === 'failed' || answer.kind === 'lost') && repeats.faults < this.settings.maxRetries) {
+			repeats.faults++;
+			await this.waitBeforeRepeat(repeats.faults);
+			return true;
+		}
+		return false;
+	}
+
 	/** Sends until the answer is final: ok, refused, a configuration error, the stop, or a fault that outlasted the repeats. */
 	async run(send: () => Promise<Answer>): Promise<Answer> {
-		let faults = 0;
-		let throttles = 0;
-		let refusedProbes = 0;
+		const repeats: Repeats = { faults: 0, throttles: 0 };
 		for (;;) {
 			const answer = await send();
-			if (this.stopped) return answer;
-			// The pacer's try for more room was refused, not the call: repeated at once, in its turn (only
-			// over the per-second limit; a ban, a busy DingTalk or a per-minute limit is waited out as ever).
-			if (answer.kind === 'throttled' && answer.probeRefused && isPerSecondLimit(answer.code) && refusedProbes < this.settings.maxThrottleRetries) {
-				refusedProbes++;
-				continue;
-			}
-			if (answer.kind === 'throttled' && throttles < this.settings.maxThrottleRetries) {
-				throttles++;
-				// Over the per-second limit once: the pacer has learned the rate and holds the repeat until
-				// there is room. Anything else (busy, banned, per-minute limits, again and again): back off.
-				if (!(throttles === 1 && isPerSecondLimit(answer.code))) {
-					const hinted = answer.waitSeconds ? Math.min(answer.waitSeconds * 1000, MAX_HINTED_WAIT_MS) : 0;
-					await waitUnlessStopped(this.clock, Math.max(hinted, backoffMs(throttles, 1000)), this.signal);
-				}
-				continue;
-			}
-			if ((answer.kind === 'failed' || answer.kind === 'lost') && faults < this.settings.maxRetries) {
-				faults++;
-				await this.waitBeforeRepeat(faults);
-				continue;
-			}
-			return answer;
+			if (!(await this.waitToRepeat(answer, repeats))) return answer;
 		}
 	}
 }
