@@ -3,8 +3,9 @@
 const path = require('node:path');
 
 const dist = (file) => require(path.resolve(__dirname, '../dist/nodes/DingTalkRecallMessage', file));
-const { parseProcessQueryKeys, parseMsgTaskIds, parseAgentId, parseRobotCode } = dist('helpers/inputs.js');
-const { chunk, uniqueByPool, runWithConcurrency } = dist('helpers/batching.js');
+const shared = (file) => require(path.resolve(__dirname, '../dist/nodes/DingTalk', file));
+const { parseProcessQueryKeys, parseMsgTaskIds, parseAgentId, parseRobotCode } = shared('helpers/inputs.js');
+const { chunk, uniqueByPool, runWithConcurrency } = shared('helpers/batching.js');
 
 describe('reading keys and IDs', () => {
 	test('processQueryKeys: one key, an array, or a comma list; trimmed, empty parts dropped', () => {

@@ -6,9 +6,9 @@
  */
 const path = require('node:path');
 
-const { Pacer, STANDARD_PACE, PACER_AGES_AFTER_MS } = require(path.resolve(__dirname, '../dist/nodes/DingTalkRecallMessage/transport/pacer.js'));
+const { Pacer, STANDARD_PACE, PACER_AGES_AFTER_MS } = require(path.resolve(__dirname, '../dist/nodes/DingTalk/transport/pacer.js'));
 const { DingTalkProcess, appIdentity, PACER_FORGOTTEN_AFTER_MS } = require(
-	path.resolve(__dirname, '../dist/nodes/DingTalkRecallMessage/transport/process.js'),
+	path.resolve(__dirname, '../dist/nodes/DingTalk/transport/process.js'),
 );
 const { SimulatedClock, SimulatedDingTalk, execution, storm: simulatedStorm, evenWorkers } = require('./support/pacing-simulation');
 

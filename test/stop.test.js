@@ -11,7 +11,7 @@ const { useRealClock, startServer, credentialsFor, recallRobot, json, PATHS } = 
 // What a stop cuts short is a matter of real time: backoffs that really wait, calls really in flight.
 const nodeProcess = useRealClock();
 
-const { Pacer } = require(path.resolve(__dirname, '../dist/nodes/DingTalkRecallMessage/transport/pacer.js'));
+const { Pacer } = require(path.resolve(__dirname, '../dist/nodes/DingTalk/transport/pacer.js'));
 
 const pause = async (ms) => await new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -8,8 +8,8 @@ import * as recallRobotPrivateChatMessages from './actions/recallRobotPrivateCha
 import * as recallWorkNotification from './actions/recallWorkNotification.operation';
 import { optionsCollection } from './actions/options';
 import { router } from './actions/router';
-import type { DingTalkProcess } from './transport';
-import { thisProcess } from './transport';
+import type { DingTalkProcess } from '../DingTalk/transport';
+import { thisProcess } from '../DingTalk/transport';
 
 export class DingTalkRecallMessage implements INodeType {
 	description: INodeTypeDescription = {

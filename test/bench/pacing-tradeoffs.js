@@ -10,7 +10,7 @@
  */
 const path = require('node:path');
 
-const { Pacer } = require(path.resolve(__dirname, '../../dist/nodes/DingTalkRecallMessage/transport/pacer.js'));
+const { Pacer } = require(path.resolve(__dirname, '../../dist/nodes/DingTalk/transport/pacer.js'));
 const { storm, evenWorkers } = require('../support/pacing-simulation');
 
 const TOGETHER = { stagger: 0, jitterMs: 5 };

@@ -11,7 +11,7 @@ const { runNode, useProcess, CredentialsHelper } = require('./n8n-harness');
 const { SkippingClock } = require('./skipping-clock');
 
 const { systemClock } = require(path.resolve(__dirname, '../../dist/credentials/DingTalkClock.js'));
-const { DingTalkProcess } = require(path.resolve(__dirname, '../../dist/nodes/DingTalkRecallMessage/transport/process.js'));
+const { DingTalkProcess } = require(path.resolve(__dirname, '../../dist/nodes/DingTalk/transport/process.js'));
 
 let clock = new SkippingClock();
 useProcess(new DingTalkProcess(clock));

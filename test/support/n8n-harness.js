@@ -20,7 +20,7 @@ const { WorkflowExecute, ExecutionLifecycleHooks } = require('n8n-core');
 const DIST = path.resolve(__dirname, '../../dist');
 const { DingTalkRecallMessage } = require(path.join(DIST, 'nodes/DingTalkRecallMessage/DingTalkRecallMessage.node.js'));
 const { DingTalkApi } = require(path.join(DIST, 'credentials/DingTalkApi.credentials.js'));
-const { thisProcess } = require(path.join(DIST, 'nodes/DingTalkRecallMessage/transport/process.js'));
+const { thisProcess } = require(path.join(DIST, 'nodes/DingTalk/transport/process.js'));
 
 /**
  * The n8n process the nodes run in: what its executions share (clock, tokens, pacers). n8n's own is the

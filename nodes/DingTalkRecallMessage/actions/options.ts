@@ -1,6 +1,6 @@
 import type { INodeProperties } from 'n8n-workflow';
 
-import { MAX_WAIT_MS } from '../transport/retryPolicy';
+import { MAX_WAIT_MS } from '../../DingTalk/transport/retryPolicy';
 
 export type Options = Partial<Record<'batchSize' | 'concurrency' | 'maxRetries' | 'retryDelay' | 'timeout' | 'checkUnclear', unknown>>;
 

@@ -2,13 +2,13 @@ import type { IDataObject, IExecuteFunctions, INodeExecutionData, JsonObject } f
 import { NodeApiError } from 'n8n-workflow';
 
 import { codeLabel } from '../../../credentials/DingTalkAnswers';
-import { chunk, runWithConcurrency, uniqueByPool } from '../helpers/batching';
-import type { ParsedList, SingleValue } from '../helpers/inputs';
+import { chunk, runWithConcurrency, uniqueByPool } from '../../DingTalk/helpers/batching';
+import type { ParsedList, SingleValue } from '../../DingTalk/helpers/inputs';
 import { KeyLedger } from '../helpers/keyLedger';
 import type { KeyResult, RecallOutcome } from '../helpers/results';
 import { configurationMessage, configurationProblem, notRecalled, outcomeOfAnswer, recalled, toOutputs } from '../helpers/results';
-import { TEXTS } from '../texts';
-import type { Answer, DingTalkCall, DingTalkClient } from '../transport';
+import { TEXTS } from '../../DingTalk/texts';
+import type { Answer, DingTalkCall, DingTalkClient } from '../../DingTalk/transport';
 
 /** One key (or task id) as the user gave it: where it came from, and either what to recall or why it cannot be. */
 export interface KeyRequest {

@@ -1,10 +1,10 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
-import { parseOpenDingIds, parseRobotCode } from '../helpers/inputs';
+import { parseOpenDingIds, parseRobotCode } from '../../DingTalk/helpers/inputs';
 import type { RecallOutcome } from '../helpers/results';
 import { notRecalled } from '../helpers/results';
-import { explainCode } from '../texts';
-import type { Answer, DingTalkClient } from '../transport';
+import { explainCode } from '../../DingTalk/texts';
+import type { Answer, DingTalkClient } from '../../DingTalk/transport';
 import type { KeyParameters, KeyRequest, PoolSettings } from './recall';
 import { recallEach } from './recall';
 import { robotCodeParameter } from './robotRecall';

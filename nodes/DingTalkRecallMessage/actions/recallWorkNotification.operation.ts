@@ -1,7 +1,7 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
-import { parseAgentId, parseMsgTaskIds } from '../helpers/inputs';
-import type { DingTalkClient } from '../transport';
+import { parseAgentId, parseMsgTaskIds } from '../../DingTalk/helpers/inputs';
+import type { DingTalkClient } from '../../DingTalk/transport';
 import type { KeyParameters, KeyRequest, PoolSettings } from './recall';
 import { recallEach } from './recall';
 

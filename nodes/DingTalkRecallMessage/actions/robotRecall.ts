@@ -1,10 +1,10 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
 import { keyVerdicts } from '../../../credentials/DingTalkAnswers';
-import { parseOpenConversationId, parseProcessQueryKeys, parseRobotCode } from '../helpers/inputs';
+import { parseOpenConversationId, parseProcessQueryKeys, parseRobotCode } from '../../DingTalk/helpers/inputs';
 import type { KeyLedger } from '../helpers/keyLedger';
 import { outcomeOfAnswer } from '../helpers/results';
-import type { Answer, DingTalkCall, DingTalkClient } from '../transport';
+import type { Answer, DingTalkCall, DingTalkClient } from '../../DingTalk/transport';
 import type { BatchEnd, KeyParameters, KeyRequest, PoolParameter, PoolSettings } from './recall';
 import { BATCH_DONE, recallPooled } from './recall';
 

@@ -3,9 +3,9 @@ import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 import { dingTalkBaseUrls } from '../../../credentials/DingTalkHosts';
 import { notRecalled, toToolOutput } from '../helpers/results';
-import { TEXTS } from '../texts';
-import type { DingTalkProcess } from '../transport';
-import { CREDENTIAL_TYPE, DingTalkClient } from '../transport';
+import { TEXTS } from '../../DingTalk/texts';
+import type { DingTalkProcess } from '../../DingTalk/transport';
+import { CREDENTIAL_TYPE, DingTalkClient } from '../../DingTalk/transport';
 import type { Options } from './options';
 import { optionValues } from './options';
 import * as recallRobotDingMessages from './recallRobotDingMessages.operation';

@@ -1,6 +1,6 @@
 import type { Answer, KeyVerdict } from '../../../credentials/DingTalkAnswers';
 import { keyVerdicts } from '../../../credentials/DingTalkAnswers';
-import { STATUS_NOTES } from '../texts';
+import { STATUS_NOTES } from '../../DingTalk/texts';
 import type { RecallOutcome } from './results';
 import { notReported, outcomeOfVerdict, recalled } from './results';
 

@@ -1,7 +1,7 @@
 import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
 
 import type { Answer, KeyVerdict } from '../../../credentials/DingTalkAnswers';
-import { explainCode, TEXTS } from '../texts';
+import { explainCode, TEXTS } from '../../DingTalk/texts';
 
 /** What happened to one key (or one work notification), as DingTalk or the node told it. */
 export type RecallOutcome =
