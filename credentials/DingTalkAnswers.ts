@@ -140,7 +140,7 @@ const CODES: ReadonlyMap<string, Meaning> = new Map<string, Meaning>([
 	// Refusals of a call that carries one message, or of a parameter: no key to single out.
 	['recall.ding.exception', refusal('Check that Robot Code is the robot that sent this DING (only that robot can recall it), that the openDingId is one the ding/send call returned, and whether it was recalled before; DING needs the Professional or Exclusive edition and the permission Premium.Ding.Write.')],
 	['invalidParameter.param.invalid', refusal('DingTalk says a parameter of the call is missing or not valid.')],
-	['400002', refusal('DingTalk does not know this agentId and msgTaskId pair, or the notification is older than 24 hours. Check both IDs.')],
+	['400002', refusal('DingTalk does not know this agentId and msgTaskId pair: the notification may already have been recalled (by an earlier run, or by hand), it may be older than 24 hours, or an ID is wrong. Look in DingTalk and check both IDs before recalling it again.')],
 ]);
 
 /**
@@ -202,6 +202,8 @@ export interface ApiShape {
 	 * for them there.
 	 */
 	resultFields: readonly string[];
+	/** A field the answer repeats from the call (a DING's `openDingId`): an answer that names another value is not about this call. */
+	echo?: { field: string; value: string };
 }
 
 function asObject(body: unknown): Record<string, unknown> | undefined {
@@ -288,21 +290,27 @@ export function classifyAnswer(shape: ApiShape, statusCode: number, rawBody: unk
 	const body = asObject(rawBody);
 	if (!body) return foreignBody(statusCode, body);
 	const success = statusCode >= 200 && statusCode < 300;
+	// DingTalk's old-style host answers with an errcode at HTTP 200 only: at another status, the body is a gateway's.
+	const oldStyle = success && body.errcode !== undefined;
 	let said: Omit<Said, 'body'>;
-	if (shape.host === 'oapi' && body.errcode !== undefined) {
+	if (shape.host === 'oapi' && oldStyle) {
 		said = { ...oapiCode(body), requestId: text(body.request_id) ?? text(body.requestId) };
-		if (said.code === '0' && success) return { kind: 'ok', code: 'ok', message: 'ok', requestId: said.requestId, body };
+		if (said.code === '0') return { kind: 'ok', code: 'ok', message: 'ok', requestId: said.requestId, body };
 	} else {
 		const requestId = text(body.requestid) ?? text(body.requestId);
 		// Recorded: DingTalk also answers HTTP 200 with only `{code, message, requestid}` (system.busy).
 		const hasResult = shape.host === 'api' && shape.resultFields.some((field) => body[field] != null);
+		const { echo } = shape;
+		if (success && hasResult && echo && String(body[echo.field]) !== echo.value) {
+			return { kind: 'lost', code: 'invalidResponse', message: `the answer names another ${echo.field} than the call's`, requestId };
+		}
 		if (success && hasResult) return { kind: 'ok', code: 'ok', message: 'ok', requestId, body };
 		// DingTalk's codes on the api host are strings: a number there is a gateway's own error.
 		const code = shape.host === 'api' && typeof body.code === 'string' && body.code !== '' ? body.code : undefined;
 		// An error status with the API's result fields and no code: DingTalk's own answer all the same (per-key results in a 400).
 		said = { code: code ?? (hasResult ? `http${statusCode}` : ''), message: text(body.message) ?? `HTTP ${statusCode}`, requestId };
 		// Only the old-style host answers with an errcode (a method it does not know: 22): the API Base URL leads to it.
-		if (!said.code && shape.host === 'api' && body.errcode !== undefined && body.code === undefined) {
+		if (!said.code && shape.host === 'api' && oldStyle && body.code === undefined) {
 			return { ...WRONG_API_HOST, ...oapiCode(body), requestId, body };
 		}
 	}

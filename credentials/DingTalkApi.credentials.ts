@@ -12,7 +12,7 @@ import type { Answer, ApiShape } from './DingTalkAnswers';
 import { classifyAnswer, classifyRequestFailure, redactSecrets } from './DingTalkAnswers';
 import type { Clock } from './DingTalkClock';
 import { systemClock } from './DingTalkClock';
-import { dingTalkBaseUrls, hostOf, tokenUrl } from './DingTalkHosts';
+import { baseUrlProblem, dingTalkBaseUrls, hostOf, tokenUrl } from './DingTalkHosts';
 import { DingTalkTokenDueError, DingTalkTokenError, DingTalkTokenReady, renewAfter, secretsOf, TOKEN_ONLY_HEADER, tokenDue } from './DingTalkTokenRenewal';
 
 /** Every error the credential throws while getting a token starts with this. */
@@ -39,6 +39,12 @@ function tokenFailureMessage(answer: Answer): string {
 function requestToken(clock: Clock) {
 	return async function preAuthentication(this: IHttpRequestHelper, credentials: ICredentialDataDecryptedObject) {
 		const { api } = dingTalkBaseUrls(credentials);
+		// Before any request: n8n's credential test shows this error's message as it is.
+		const badUrl = baseUrlProblem(credentials);
+		if (badUrl) {
+			const message = `${TOKEN_ERROR_PREFIX}: ${badUrl.problem} ${badUrl.fix}`;
+			throw new DingTalkTokenError(message, { kind: 'configuration', scope: 'app', code: badUrl.code, message });
+		}
 		const body =
 			credentials.appType === 'thirdParty'
 				? {
@@ -65,7 +71,8 @@ function requestToken(clock: Clock) {
 		} catch (error) {
 			// The raw error carries the request, secrets included: only its kind is kept.
 			answer = classifyRequestFailure(error);
-			message = `${TOKEN_ERROR_PREFIX}: n8n could not reach ${api} (${answer.message}). Check the credential's Environment and base URLs, and that n8n can reach DingTalk.`;
+			const check = credentials.environment === 'custom' ? "Environment (Custom: its API Base URL)" : 'Environment';
+			message = `${TOKEN_ERROR_PREFIX}: n8n could not reach ${api} (${answer.message}). Check the credential's ${check}, and that n8n can reach DingTalk from where it runs.`;
 		}
 		const token = answer.kind === 'ok' ? answer.body.accessToken : undefined;
 		if (answer.kind === 'ok' && typeof token === 'string' && token) {
@@ -191,6 +198,7 @@ export class DingTalkApi implements ICredentialType {
 			name: 'apiBaseUrl',
 			type: 'string',
 			default: '',
+			required: true,
 			placeholder: 'https://api.dingtalk.com',
 			displayOptions: { show: { environment: ['custom'] } },
 			description: 'Base URL of the new-style API (paths starting with /v1.0/)',
@@ -200,6 +208,7 @@ export class DingTalkApi implements ICredentialType {
 			name: 'oapiBaseUrl',
 			type: 'string',
 			default: '',
+			required: true,
 			placeholder: 'https://oapi.dingtalk.com',
 			displayOptions: { show: { environment: ['custom'] } },
 			description: 'Base URL of the old-style API (paths starting with /topapi/)',

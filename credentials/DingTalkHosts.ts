@@ -26,6 +26,26 @@ export function dingTalkBaseUrls(credentials: ICredentialDataDecryptedObject): D
 	return ENVIRONMENT_HOSTS.get(environment) ?? ENVIRONMENT_HOSTS.get('china')!;
 }
 
+/** A base URL of the credential that no call can go to: the node's code, what is wrong, and what to fix. */
+export interface BaseUrlProblem {
+	code: 'missingBaseUrl' | 'invalidBaseUrl';
+	problem: string;
+	fix: string;
+}
+
+const BASE_URL_FIELDS: Record<keyof DingTalkBaseUrls, string> = { api: 'API Base URL', oapi: 'OAPI Base URL' };
+
+/** What is wrong with the credential's base URLs (only a Custom environment has its own), if anything. */
+export function baseUrlProblem(credentials: ICredentialDataDecryptedObject): BaseUrlProblem | undefined {
+	const fix = 'Open the credential and fill in API Base URL and OAPI Base URL (for DingTalk China: https://api.dingtalk.com and https://oapi.dingtalk.com).';
+	for (const [host, url] of Object.entries(dingTalkBaseUrls(credentials)) as Array<[keyof DingTalkBaseUrls, string]>) {
+		const field = BASE_URL_FIELDS[host];
+		if (!url) return { code: 'missingBaseUrl', problem: `The DingTalk API credential has no base URL for its Custom environment: its ${field} is empty.`, fix };
+		if (!/^https?:\/\/[^/\s]+/i.test(url)) return { code: 'invalidBaseUrl', problem: `The DingTalk API credential's ${field} "${url}" is not an http or https address.`, fix };
+	}
+	return undefined;
+}
+
 /** Where the credential's app gets its access token: `accessToken` for an internal app, `corpAccessToken` for a third-party one. */
 export function tokenUrl(credentials: ICredentialDataDecryptedObject): string {
 	const path = credentials.appType === 'thirdParty' ? 'corpAccessToken' : 'accessToken';

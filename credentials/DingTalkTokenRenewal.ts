@@ -20,24 +20,39 @@ export function tokenDue(credentials: ICredentialDataDecryptedObject, now: numbe
 	return renewAt > 0 && now >= renewAt;
 }
 
+/** How a token request ended, as far as n8n 1.x keeps it: it drops the cause of an error it wraps, but keeps its description. */
+const TOKEN_DESCRIPTION = /^DingTalk's token API answered: (\w+) (\S+)$/;
+
 /**
  * Thrown by the credential's preAuthentication when no token could be had. Its message is for people (n8n's
  * credential test shows it as it is) and holds no secret; `tokenAnswer` is how the token request ended, which
  * decides whether it is repeated. No field is named `code`: n8n's tester would show that instead of the message.
  */
 export class DingTalkTokenError extends Error {
+	readonly description: string;
+
 	constructor(
 		message: string,
 		readonly tokenAnswer: Answer,
 	) {
 		super(message);
+		this.description = `DingTalk's token API answered: ${tokenAnswer.kind} ${tokenAnswer.code}`;
 	}
 }
 
-/** The token failure somewhere in an error n8n's helper wrapped (by its field, not `instanceof`: n8n may load the credential apart). */
-export function tokenFailureIn(error: unknown): DingTalkTokenError | undefined {
-	const level = errorChain(error).find((candidate) => typeof (candidate.tokenAnswer as Answer | undefined)?.kind === 'string');
-	return level as DingTalkTokenError | undefined;
+/** The token failure in an error n8n's helper wrapped: found by its fields (not `instanceof`: n8n may load the credential apart). */
+export function tokenFailureIn(error: unknown): Pick<DingTalkTokenError, 'message' | 'tokenAnswer'> | undefined {
+	const chain = errorChain(error);
+	const whole = chain.find((level) => typeof (level.tokenAnswer as Answer | undefined)?.kind === 'string');
+	if (whole) return whole as unknown as DingTalkTokenError;
+	// n8n 1.x: only the message and the description are left.
+	const described = chain.find((level) => TOKEN_DESCRIPTION.test(String(level.description)));
+	if (!described) return undefined;
+	const [, kind, code] = TOKEN_DESCRIPTION.exec(String(described.description))!;
+	const message = String(described.message);
+	const passing = kind === 'throttled' || kind === 'failed' || kind === 'lost';
+	const tokenAnswer: Answer = passing ? ({ kind, code, message, perSecond: false } as Answer) : { kind: 'configuration', scope: 'app', code, message };
+	return { message, tokenAnswer };
 }
 
 /** The credential's secrets (and the token), which nothing the package says may contain. */

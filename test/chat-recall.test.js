@@ -190,7 +190,7 @@ describe('Recall Robot Private Chat Messages, in n8n’s engine', () => {
 		expect(keys.every((key) => server.isRecalled(key))).toBe(true);
 	});
 
-	test('a group’s ID given to the private chat operation is refused as invalid.openConversationId; a lost answer stays Failed, as no status API exists', async () => {
+	test('a group’s ID given to the private chat operation is refused as invalid.openConversationId; a lost answer is settled by the private chat’s read status', async () => {
 		const server = await startServer();
 		const groupKeys = server.sendChatMessages('dingRobotA', OPS_GROUP, 2);
 		const privateKeys = server.sendChatMessages('dingRobotA', PRIVATE_CHAT, 2);
@@ -203,17 +203,13 @@ describe('Recall Robot Private Chat Messages, in n8n’s engine', () => {
 			options: { ...FAST, maxRetries: 0, concurrency: 1 },
 		});
 
-		expect(result.success).toEqual([]);
-		expect(json(result.failed).map((item) => [item.openConversationId, item.errorCode])).toEqual([
-			[PRIVATE_CHAT, 'network'],
-			[PRIVATE_CHAT, 'network'],
-			[OPS_GROUP, 'invalid.openConversationId'],
-			[OPS_GROUP, 'invalid.openConversationId'],
+		// DingTalk recalled the private chat's messages, its answer was lost: the private chat's read status shows them recalled.
+		expect(json(result.success)).toEqual(privateKeys.map((key) => expect.objectContaining({ processQueryKey: key, openConversationId: PRIVATE_CHAT, alreadyRecalled: true })));
+		expect(json(result.failed).map((item) => [item.openConversationId, item.errorCode, item.mayBeRecalled])).toEqual([
+			[OPS_GROUP, 'invalid.openConversationId', undefined],
+			[OPS_GROUP, 'invalid.openConversationId', undefined],
 		]);
-		// No read status exists for private chats: the item and its message say the recall may have happened all the same.
-		expect(json(result.failed)[0].errorMessage).toMatch(/^The connection to DingTalk failed, even after retries\. It may have been recalled all the same/);
-		expect(json(result.failed).map((item) => item.mayBeRecalled)).toEqual([true, true, undefined, undefined]);
-		expect(server.callsTo(PATHS.readStatus)).toHaveLength(0);
+		expect(server.callsTo(PATHS.privateChatQuery).map((call) => [call.statusChat, call.statusKey])).toEqual(privateKeys.map((key) => [PRIVATE_CHAT, key]));
 		expect(server.callsTo(PATHS.groupQuery)).toHaveLength(0);
 	});
 });

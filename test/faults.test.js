@@ -123,7 +123,7 @@ describe('A lost answer where nothing can settle it: Failed with mayBeRecalled',
 		expect(json(result.failed)[0].errorMessage).toMatch(/may have been recalled all the same/);
 	});
 
-	test('private-chat keys whose answers are lost for good: Failed as network, mayBeRecalled', async () => {
+	test('private-chat keys whose answers are lost for good, Check Unclear Outcomes off: Failed as network, mayBeRecalled', async () => {
 		const server = await startServer();
 		const keys = server.sendChatMessages('dingRobotA', PRIVATE_CHAT, 3);
 		server.injectFault(PATHS.privateChatRecall, 'lostAnswer', 3);
@@ -131,7 +131,13 @@ describe('A lost answer where nothing can settle it: Failed with mayBeRecalled',
 		const result = await runNode({
 			items: [{ keys }],
 			credentials: credentialsFor(server),
-			parameters: { operation: 'recallRobotPrivateChatMessages', robotCode: 'dingRobotA', openConversationId: PRIVATE_CHAT, processQueryKeys: '={{ $json.keys }}', options: { ...FAST, maxRetries: 2 } },
+			parameters: {
+				operation: 'recallRobotPrivateChatMessages',
+				robotCode: 'dingRobotA',
+				openConversationId: PRIVATE_CHAT,
+				processQueryKeys: '={{ $json.keys }}',
+				options: { ...FAST, maxRetries: 2, checkUnclear: false },
+			},
 		});
 
 		expect(keys.every((key) => server.isRecalled(key))).toBe(true);

@@ -291,11 +291,11 @@ describe('A configuration error of one robot or one chat fails only that pool', 
 	test('a robot refused as a whole after DingTalk already refused one of its keys: that key keeps DingTalk’s own code', async () => {
 		const server = await startServer({ batchMode: 'strict' });
 		const [g1, g2, g3] = server.sendRobotMessages('dingRobotA', 3);
-		// The batch is split to isolate the bad key (four calls as DingTalk answers them), then the robot is refused.
-		server.injectFault(PATHS.batchRecall, 'none', 4);
+		// The first batch is split to isolate the bad key (three calls as DingTalk answers them), then the robot is refused.
+		server.injectFault(PATHS.batchRecall, 'none', 3);
 		server.injectFault(PATHS.batchRecall, { status: 400, body: { code: 'invalidParameter.robotCode', message: 'robot not exist', requestid: 'r5' } }, 1);
 
-		const result = await recallRobot({ server, items: [{ keys: [g1, 'bad-key', g2, g3] }], options: { ...FAST, concurrency: 1 } });
+		const result = await recallRobot({ server, items: [{ keys: [g1, 'bad-key', g2, g3] }], options: { ...FAST, concurrency: 1, batchSize: 2 } });
 
 		expect(keysOf(result.success)).toEqual([g1]);
 		expect(json(result.failed).map((item) => [item.processQueryKey, item.errorCode])).toEqual([

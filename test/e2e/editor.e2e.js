@@ -124,7 +124,8 @@ describe('the node in n8n’s editor', () => {
 		expect((await offered.allInnerTexts()).map((text) => text.trim())).toEqual(OPTIONS[operation]);
 	});
 
-	test('the credential’s Test button: good keys pass; wrong keys show DingTalk’s own message', async () => {
+	test('the credential’s Test button: good keys pass; a failed test says what to fix, with DingTalk’s code and the URL', async () => {
+		// What /rest/credentials/test answers is what the editor shows under "More details".
 		const test = async (data) => {
 			const { id } = await rest('/rest/credentials', { name: `DingTalk test ${Date.now()}`, type: 'dingTalkApi', data });
 			return await rest('/rest/credentials/test', { credentials: { id, name: 'DingTalk test', type: 'dingTalkApi', data } });
@@ -133,7 +134,13 @@ describe('the node in n8n’s editor', () => {
 		const wrong = await test(dingTalk.credentialData({ clientSecret: 'not-the-secret' }));
 		expect(wrong.status).toBe('Error');
 		expect(wrong.message).toMatch(/invalidClientIdOrSecret/);
+		expect(wrong.message).toMatch(/无效的clientId或者clientSecret/);
+		expect(wrong.message).toMatch(/Check the credential's Client ID and Client Secret/);
 		expect(wrong.message).not.toContain('not-the-secret');
+		const unreachable = await test(dingTalk.credentialData({ apiBaseUrl: 'http://127.0.0.1:9' }));
+		expect(unreachable).toMatchObject({ status: 'Error', message: expect.stringMatching(/could not reach http:\/\/127\.0\.0\.1:9 \(connection refused\).*API Base URL/) });
+		const empty = await test(dingTalk.credentialData({ apiBaseUrl: '', oapiBaseUrl: '' }));
+		expect(empty).toMatchObject({ status: 'Error', message: expect.stringMatching(/its API Base URL is empty.*fill in API Base URL and OAPI Base URL/) });
 	});
 
 	test('a run from the editor: recalled keys on Success (one recalled before, marked alreadyRecalled), the others on Failed with the reason', async () => {

@@ -28,6 +28,7 @@ const PATHS = {
 	groupQuery: '/v1.0/robot/groupMessages/query',
 	privateChatSend: '/v1.0/robot/privateChatMessages/send',
 	privateChatRecall: '/v1.0/robot/privateChatMessages/batchRecall',
+	privateChatQuery: '/v1.0/robot/privateChatMessages/query',
 	workNotificationRecall: '/topapi/message/corpconversation/recall',
 	workNotificationSend: '/topapi/message/corpconversation/asyncsend_v2',
 	dingSend: '/v1.0/robot/ding/send',
@@ -206,6 +207,9 @@ class DingTalkServer {
 	 * perKeyIn500 / perKeyIn400 (the recall happens; DingTalk's per-key answer comes at HTTP 500 with `system.error`, or at 400 with no code),
 	 * proxy200 / empty200 (HTTP 200 with `{error}` or `{}`: not DingTalk's answer, nothing done),
  * permissionDenied (the app lost the robot permission), `refuse:<code>` (HTTP 400 with a code no document lists),
+ * `refuseNamingBad:<code>` / `refuseNamingBadUnrecalled:<code>` (HTTP 400 with that code and a failedResult naming only
+ * the bad keys; DingTalk recalled the others, or not), namesOtherKeys / namesOtherKeysActed (HTTP 200 whose successResult
+ * names a key the call did not carry; the call's keys were not recalled, or were), echoToken (a refusal repeating the token),
  * or none (a normal answer: faults queue behind it). Faults on the token paths make the token API fail.
 	 */
 	injectFault(path, type, count = 1) {
@@ -267,7 +271,9 @@ class DingTalkServer {
 		call.formBody = /application\/x-www-form-urlencoded/i.test(req.headers['content-type'] ?? '');
 		// Which message a read-status query asks about, whatever the answer (a fault's too).
 		if (url.pathname === PATHS.readStatus) [call.statusRobot, call.statusKey] = [url.searchParams.get('robotCode'), url.searchParams.get('processQueryKey')];
-		if (url.pathname === PATHS.groupQuery) [call.statusRobot, call.statusKey, call.statusChat] = [parsed.value?.robotCode, parsed.value?.processQueryKey, parsed.value?.openConversationId];
+		if (url.pathname === PATHS.groupQuery || url.pathname === PATHS.privateChatQuery) {
+			[call.statusRobot, call.statusKey, call.statusChat] = [parsed.value?.robotCode, parsed.value?.processQueryKey, parsed.value?.openConversationId];
+		}
 
 		const fault = this.takeFault(url.pathname);
 		if (fault && this.answerFault(fault, host, call, req, res, send)) return;
@@ -346,6 +352,10 @@ class DingTalkServer {
 			case 'tokenExpired':
 				this.expireAllTokens();
 				return false;
+			case 'echoToken':
+				// A refusal whose message repeats the access token the call carried.
+				send(400, { code: 'request.refused', message: `refused the call made with access_token=${call.headerToken ?? call.queryToken}`, requestid: randomUUID() });
+				return true;
 			case 'permissionDenied':
 				send(403, { code: 'Forbidden.AccessDenied.AccessTokenPermissionDenied', message: '没有调用该接口的权限，接口权限申请参考：qyapi_robot_sendmsg', requestid: randomUUID() });
 				return true;
@@ -356,9 +366,11 @@ class DingTalkServer {
 			case 'silent':
 			case 'perKeyIn500':
 			case 'perKeyIn400':
+			case 'namesOtherKeys':
+			case 'namesOtherKeysActed':
 				return false;
 			default:
-				if (fault.startsWith('failedReason:')) return false;
+				if (/^(failedReason|refuseNamingBad|refuseNamingBadUnrecalled):/.test(fault)) return false;
 				if (fault.startsWith('refuse:')) {
 					// A whole-call refusal with a code no document lists (DingTalk adds codes without notice).
 					send(400, { code: fault.slice('refuse:'.length), message: 'The call is not allowed', requestid: randomUUID() });
@@ -445,6 +457,7 @@ class DingTalkServer {
 			[`GET ${PATHS.readStatus}`]: () =>
 				this.readStatus({ robotCode: url.searchParams.get('robotCode'), processQueryKey: url.searchParams.get('processQueryKey') }, 'oto', call, send, apiError),
 			[`POST ${PATHS.groupQuery}`]: () => this.readStatus(body, 'group', call, send, apiError),
+			[`POST ${PATHS.privateChatQuery}`]: () => this.readStatus(body, 'privateChat', call, send, apiError),
 			[`POST ${PATHS.dingSend}`]: () => this.dingSendAnswer(body, send, apiError),
 			[`POST ${PATHS.dingRecall}`]: () => this.dingRecallAnswer(body, call, send, apiError),
 		};
@@ -531,21 +544,34 @@ class DingTalkServer {
 		}
 
 		const failedReason = fault?.startsWith('failedReason:') ? fault.slice('failedReason:'.length) : undefined;
+		// A whole-call refusal whose failedResult names only the bad keys, DingTalk having recalled the others (or not: `Unrecalled`).
+		const namingBad = /^refuseNamingBad(Unrecalled)?:(.+)$/.exec(fault ?? '');
 		const failedResult = {};
 		const toRecall = [];
 		for (const key of keys) {
 			const { message, reason, foreign } = this.messageFor(chat, key, robotCode, body.openConversationId);
 			if (foreign) return apiError(400, 'not.allowed.robotCode', `message ${key} was not sent by ${robotCode}`);
-			if (reason && this.batchMode === 'strict') return apiError(400, reason[0], `${reason[1]}: ${key}`);
+			if (reason && this.batchMode === 'strict' && !namingBad) return apiError(400, reason[0], `${reason[1]}: ${key}`);
 			if (reason) failedResult[key] = reason[0];
 			else if (message.recalled) failedResult[key] = 'message.already.recalled';
 			else if (failedReason) failedResult[key] = failedReason;
 			else toRecall.push(message);
 		}
+		const requestid = randomUUID();
+		if (namingBad) {
+			if (!namingBad[1]) for (const message of toRecall) message.recalled = true;
+			call.recalledKeys = namingBad[1] ? [] : keys.filter((key) => toRecall.includes(this.robotMessages.get(key)));
+			return send(400, { code: namingBad[2], message: `${namingBad[2]}: some keys are not valid`, requestid, failedResult });
+		}
+		// An answer about other keys than the call's: a caching proxy's, say (`Acted`: the call's keys were recalled all the same).
+		if (fault === 'namesOtherKeys' || fault === 'namesOtherKeysActed') {
+			if (fault === 'namesOtherKeysActed') for (const message of toRecall) message.recalled = true;
+			call.recalledKeys = fault === 'namesOtherKeysActed' ? keys.filter((key) => toRecall.includes(this.robotMessages.get(key))) : [];
+			return send(200, { successResult: [randomBytes(32).toString('base64')], failedResult: {}, requestid });
+		}
 		for (const message of toRecall) message.recalled = true;
 		call.recalledKeys = keys.filter((key) => toRecall.includes(this.robotMessages.get(key)));
 		const successResult = keys.filter((key) => !(key in failedResult));
-		const requestid = randomUUID();
 		if (this.batchMode.startsWith('notRevoke') && Object.keys(failedResult).length) {
 			const perKey = this.batchMode === 'notRevoke' ? { successResult, failedResult } : {};
 			if (this.batchMode === 'notRevoke' && !fault?.startsWith('lostAnswer')) call.reportedKeys = successResult;
@@ -563,13 +589,13 @@ class DingTalkServer {
 		return send(200, { successResult: [...new Set(successResult)], failedResult, requestid });
 	}
 
-	/** Read status of one robot message: one-on-one (GET readStatus) or group (POST groupMessages/query). */
+	/** Read status of one robot message: one-on-one (GET readStatus), group or private chat (POST …Messages/query, one answer shape). */
 	readStatus(query, chat, call, send, apiError) {
 		const { robotCode, processQueryKey } = query;
 		call.statusKey = processQueryKey;
 		call.statusRobot = robotCode;
 		if (!this.robots.has(robotCode)) return apiError(400, 'invalidParameter.robotCode', 'robot not exist');
-		if (chat === 'group') {
+		if (chat !== 'oto') {
 			const refusal = this.conversationRefusal(chat, query);
 			if (refusal) return apiError(...refusal);
 		}
@@ -580,7 +606,7 @@ class DingTalkServer {
 		if (foreign) return apiError(400, 'not.allowed.robotCode', `message was not sent by ${robotCode}`);
 		if (reason) return apiError(400, reason[0], reason[1]);
 		const sendStatus = message.recalled ? 'RECALLED' : 'SUCCESS';
-		if (chat === 'group') return send(200, { sendStatus, readUserIds: [], hasMore: false });
+		if (chat !== 'oto') return send(200, { sendStatus, readUserIds: [], hasMore: false });
 		return send(200, { sendStatus, messageReadInfoList: [{ name: '张三', userId: 'manager01', readStatus: 'UNREAD', readTimestamp: 0 }] });
 	}
 

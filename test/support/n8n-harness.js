@@ -208,6 +208,16 @@ class CredentialsHelper extends ICredentialsHelper {
 
 let runCounter = 0;
 
+/** Runs `work` (a workflow whose Test Input node has `runId`) with `items` as that node's output. */
+async function runWithInput(runId, items, work) {
+	pendingInputs.set(runId, items);
+	try {
+		return await work();
+	} finally {
+		pendingInputs.delete(runId);
+	}
+}
+
 /**
  * Runs Input → DingTalk Recall Message once and returns what each output received.
  * @param {object} options
@@ -303,4 +313,4 @@ async function runWorkflow({ nodes, connections, credentials, startNode, nodeTyp
 	return await finished;
 }
 
-module.exports = { runNode, runWorkflow, useProcess, NodeTypes, CredentialsHelper, NODE_TYPE, NODE_NAME };
+module.exports = { runNode, runWorkflow, runWithInput, useProcess, NodeTypes, CredentialsHelper, NODE_TYPE, NODE_NAME };

@@ -1,6 +1,6 @@
 import type { ICredentialDataDecryptedObject, IExecuteFunctions, IHttpRequestOptions, IN8nHttpFullResponse } from 'n8n-workflow';
 
-import type { Answer } from '../../../credentials/DingTalkAnswers';
+import type { Answer, ApiShape } from '../../../credentials/DingTalkAnswers';
 import { classifyAnswer, classifyRequestFailure, redactSecrets } from '../../../credentials/DingTalkAnswers';
 import { untilStopped } from '../../../credentials/DingTalkClock';
 import type { DingTalkBaseUrls } from '../../../credentials/DingTalkHosts';
@@ -10,8 +10,8 @@ import { isTokenReady, secretsOf, TOKEN_ONLY_HEADER, tokenFailureIn } from '../.
 export const CREDENTIAL_TYPE = 'dingTalkApi';
 
 
-export interface DingTalkCall {
-	host: 'api' | 'oapi';
+/** One call: where it goes, what it carries, and how DingTalk's answer of its API reads (`ApiShape`). */
+export interface DingTalkCall extends ApiShape {
 	path: string;
 	/** POST unless said otherwise (read status of a one-on-one message is a GET). */
 	method?: 'GET' | 'POST';
@@ -21,10 +21,6 @@ export interface DingTalkCall {
 	json?: Record<string, unknown>;
 	/** A form-urlencoded body (`oapi` host), as DingTalk's own example sends it. */
 	form?: Record<string, string>;
-	/** The fields DingTalk's answer of this API carries (`successResult`, `sendStatus`, `openDingId` …); none on the oapi host. */
-	resultFields: readonly string[];
-	/** A field DingTalk's answer repeats from the call (a DING's `openDingId`): an answer naming another value is not about this call. */
-	echo?: { field: string; value: string };
 }
 
 export function callUrl(baseUrls: DingTalkBaseUrls, call: DingTalkCall): string {
@@ -80,7 +76,7 @@ export async function sendOnce(
 
 	if ('response' in outcome) {
 		const { statusCode, body } = outcome.response;
-		return redactSecrets(classifyAnswer({ host: call.host, resultFields: call.resultFields }, statusCode, body), secretsOf(data));
+		return redactSecrets(classifyAnswer(call, statusCode, body), secretsOf(data));
 	}
 	// A token failure here: n8n renewed the token after an HTTP 401, and could not.
 	const tokenFailure = tokenFailureIn(outcome.error);
@@ -88,14 +84,15 @@ export async function sendOnce(
 	return tokenFailure ? tokenUnavailable(tokenFailure) : classifyRequestFailure(outcome.error);
 }
 
-function tokenUnavailable({ message, tokenAnswer }: DingTalkTokenError): Answer {
+function tokenUnavailable({ message, tokenAnswer }: Pick<DingTalkTokenError, 'message' | 'tokenAnswer'>): Answer {
 	return { kind: 'tokenUnavailable', code: tokenAnswer.code, message, tokenAnswer };
 }
 
 /**
  * Has n8n get a new access token and store it, sending nothing else: given credential data with an empty
  * token, n8n runs the credential's preAuthentication and stores what it returns; the credential's
- * `authenticate` then stops the request. Returns nothing when n8n has the token, or how the request failed.
+ * `authenticate` then stops the request. Returns nothing when n8n has the token, or how the request failed
+ * (n8n 1.x keeps too little of the error to tell the token was had: the caller reads the stored one).
  */
 export async function requestNewToken(context: IExecuteFunctions, url: string, data: ICredentialDataDecryptedObject): Promise<Answer | undefined> {
 	const credentialsDecrypted = { id: '', name: '', type: CREDENTIAL_TYPE, data: { ...data, accessToken: '' } };

@@ -23,6 +23,11 @@ export interface ClientSettings extends RetrySettings {
 	timeoutMs: number;
 }
 
+/** The token a credential holds, if any. */
+function heldToken(data: ICredentialDataDecryptedObject): HeldToken | undefined {
+	return typeof data.accessToken === 'string' && data.accessToken ? { token: data.accessToken, renewAt: Number(data.renewAt ?? 0) } : undefined;
+}
+
 /** Refused probes one call repeats at once: DingTalk refused the pacer's try for more room, not the call. */
 const MOST_REFUSED_PROBES = 8;
 
@@ -62,9 +67,10 @@ export class DingTalkClient {
 		this.retry = new RetryPolicy(settings, process.clock, this.signal);
 		const store = {
 			renew: async () => await requestNewToken(context, tokenUrl(credentials), credentials),
-			read: async () => await context.getCredentials(CREDENTIAL_TYPE),
+			read: async () => heldToken(await context.getCredentials(CREDENTIAL_TYPE)),
 		};
-		this.session = new TokenSession(process.token(credentials, this.baseUrls.api), store, process.clock, this.retry, this.signal, credentials);
+		const slot = process.token(credentials, this.baseUrls.api);
+		this.session = new TokenSession(slot, store, process.clock, this.retry, this.signal, heldToken(credentials));
 	}
 
 	/**

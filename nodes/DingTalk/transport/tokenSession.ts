@@ -1,30 +1,21 @@
-import type { ICredentialDataDecryptedObject } from 'n8n-workflow';
-
 import type { Answer } from '../../../credentials/DingTalkAnswers';
 import type { Clock } from '../../../credentials/DingTalkClock';
 import { untilStopped } from '../../../credentials/DingTalkClock';
-import { tokenDue } from '../../../credentials/DingTalkTokenRenewal';
 import { TEXTS } from '../texts';
 import type { RetryPolicy } from './retryPolicy';
 
 /** After a renewal ahead of expiry failed for a moment, the token in hand serves this much longer (it lasts minutes more). */
 const RENEW_AGAIN_AFTER_MS = 30_000;
-
 /** One call is refused on its token at most this often: then the setup is wrong, not the token. */
 const MOST_REFUSALS = 4;
 
 /** A token, and when it is due for renewal (`renewAt`, as the credential stores it). */
-export interface HeldToken {
-	token: string;
-	renewAt: number;
-}
+export type HeldToken = { token: string; renewAt: number };
 
 /**
- * Where the process's token of one app and host stands (docs/reliability.md, "The token"):
- * - `none`: no token yet, and `refused`: DingTalk refused it; the next call has n8n get a new one;
- * - `stored`: read from n8n's storage, and `issued`: got right after a refusal; the next call tries it alone;
- * - `ready`: DingTalk issued or accepted it; every call goes with it;
- * - `settling`: one call renews or tries the token; the others wait for it.
+ * Where the process's token of one app and host stands (docs/reliability.md, "The token"): `none` or `refused` (the next
+ * call has n8n get one), `stored` (read from n8n's storage) or `issued` (got right after a refusal; the next call tries it
+ * alone), `ready` (DingTalk issued or accepted it: every call goes with it), `settling` (one call renews or tries it).
  */
 export type TokenState =
 	| { kind: 'none' }
@@ -34,42 +25,36 @@ export type TokenState =
 	| ({ kind: 'ready' } & HeldToken)
 	| { kind: 'settling'; settled: Promise<Answer | undefined> };
 
-export interface TokenSlot {
-	state: TokenState;
-}
+/** The process's token of one app and host: every session of it reads and moves the same state. */
+export type TokenSlot = { state: TokenState };
 
-/** n8n's side of the token: get a new one and store it (no answer when it did), and read what is stored. */
+/** n8n's side of the token: get a new one and store it (no answer when it did), and read the one stored. */
 export interface TokenStore {
 	renew: () => Promise<Answer | undefined>;
-	read: () => Promise<ICredentialDataDecryptedObject>;
+	read: () => Promise<HeldToken | undefined>;
 }
 
-function held(data: ICredentialDataDecryptedObject): HeldToken | undefined {
-	return typeof data.accessToken === 'string' && data.accessToken ? { token: data.accessToken, renewAt: Number(data.renewAt ?? 0) } : undefined;
+/** DingTalk refuses every token it issues to this app: the setup is wrong (a proxy, the hosts), not the token. */
+function tokenNeverAccepted(refusal: Answer): Answer {
+	return { ...refusal, kind: 'configuration', scope: 'app', text: TEXTS.freshTokenRejected };
 }
 
-/**
- * One run's use of its app's process token: one renewal at a time in the process, which every waiting
- * call shares, whatever execution it belongs to. A call the renewal's failure ends here goes no further;
- * the waiting calls of other executions try for themselves, unless DingTalk refused the keys.
- */
+/** One run's use of its app's process token: one renewal at a time in the process, shared by every waiting call. */
 export class TokenSession {
 	/** Why no token can be had in this run, once that is settled. */
 	private failure?: Answer;
-
 	constructor(
 		private readonly slot: TokenSlot,
 		private readonly store: TokenStore,
 		private readonly clock: Clock,
 		private readonly retry: RetryPolicy,
 		private readonly signal: AbortSignal | undefined,
-		stored: ICredentialDataDecryptedObject,
+		offered: HeldToken | undefined,
 	) {
 		// A run whose stored token is newer than the process's brings it: another worker renewed it.
 		const { state } = slot;
-		const offered = held(stored);
-		if (!offered || state.kind === 'settling' || ('token' in state && state.token === offered.token)) return;
-		if (state.kind === 'none' || state.kind === 'refused' || offered.renewAt > state.renewAt) slot.state = { kind: 'stored', ...offered };
+		const newer = state.kind === 'none' || state.kind === 'refused' || (state.kind !== 'settling' && offered && offered.renewAt > state.renewAt);
+		if (offered && newer && !('token' in state && state.token === offered.token)) slot.state = { kind: 'stored', ...offered };
 	}
 
 	/** Sends a call with the process's token: renewed first where needed, and again when DingTalk refuses it. */
@@ -83,7 +68,7 @@ export class TokenSession {
 				if (settled !== 'stopped' && settled) this.failure = settled;
 				continue;
 			}
-			if (state.kind === 'none' || state.kind === 'refused' || tokenDue({ accessToken: state.token, renewAt: state.renewAt }, this.clock.now())) {
+			if (state.kind === 'none' || state.kind === 'refused' || this.due(state)) {
 				await this.settle(async () => await this.renew(state));
 				continue;
 			}
@@ -91,11 +76,11 @@ export class TokenSession {
 			if (answer.kind !== 'tokenRejected') return answer;
 			// Dropped only if still the one in use: another call may have renewed it already.
 			if (this.slot.state.kind === 'ready' && this.slot.state.token === state.token) this.slot.state = { kind: 'refused', token: state.token };
-			if (++refusals === MOST_REFUSALS) this.failure ??= { ...answer, kind: 'configuration', scope: 'app', text: TEXTS.freshTokenRejected };
+			if (++refusals === MOST_REFUSALS) this.failure ??= tokenNeverAccepted(answer);
 		}
 	}
 
-	/** Runs `work` while the other calls wait; they take up a configuration error it ends with, and look again otherwise. */
+	/** Runs `work` while the other calls wait; they take up a configuration error it ends with (not a passing failure: they try themselves). */
 	private async settle<T>(work: () => Promise<T>): Promise<T> {
 		let resolve: (failure?: Answer) => void = () => {};
 		const before = this.slot.state;
@@ -113,7 +98,7 @@ export class TokenSession {
 		const answer = await sendWith(token);
 		if (answer.kind === 'tokenRejected') {
 			this.slot.state = { kind: 'refused', token: token.token };
-			if (token.kind === 'issued') this.failure = { ...answer, kind: 'configuration', scope: 'app', text: TEXTS.freshTokenRejected };
+			if (token.kind === 'issued') this.failure = tokenNeverAccepted(answer);
 		} else if (answer.kind !== 'cancelled' && answer.kind !== 'tokenUnavailable') {
 			this.slot.state = { kind: 'ready', token: token.token, renewAt: token.renewAt };
 		}
@@ -122,37 +107,43 @@ export class TokenSession {
 
 	/** Has n8n get a new token and store it for later runs and other workers, unless one of them stored a good one meanwhile. */
 	private async renew(state: Exclude<TokenState, { kind: 'settling' }>): Promise<void> {
-		const inHand = state.kind === 'stored' || state.kind === 'issued' || state.kind === 'ready' ? state : undefined;
-		const stored = await this.read();
-		const storedToken = stored && held(stored);
-		const stale = [inHand?.token, state.kind === 'refused' ? state.token : undefined];
-		if (!stored || (storedToken && !stale.includes(storedToken.token) && !tokenDue(stored, this.clock.now()))) {
-			if (storedToken) this.slot.state = { kind: 'stored', ...storedToken };
-			return;
-		}
+		const inHand = state.kind === 'none' || state.kind === 'refused' ? undefined : state;
+		const stored = await this.storedToken();
+		if (this.failure) return;
+		if (stored && stored.token !== ('token' in state ? state.token : '') && !this.due(stored)) return void (this.slot.state = { kind: 'stored', ...stored });
 		for (const repeats = { faults: 0, throttles: 0 }; ; ) {
 			const failed = await untilStopped(this.store.renew(), this.signal);
 			if (failed === 'stopped' || this.signal?.aborted) return;
-			const renewed = failed ? undefined : held((await this.read()) ?? {});
-			if (renewed) return void (this.slot.state = { kind: state.kind === 'refused' ? 'issued' : 'ready', ...renewed });
-			if (!failed) return void (this.failure ??= { kind: 'configuration', scope: 'app', code: 'credentialUnavailable', message: TEXTS.tokenNotStored });
+			// The token n8n stored since is the new one, whatever n8n's helper threw.
+			const after = await this.storedToken();
+			if (this.failure) return;
+			if (after && (after.token !== stored?.token || after.renewAt !== stored?.renewAt)) {
+				return void (this.slot.state = { kind: state.kind === 'refused' ? 'issued' : 'ready', ...after });
+			}
+			if (!failed) return void (this.failure = { kind: 'configuration', scope: 'app', code: 'credentialUnavailable', message: TEXTS.tokenNotStored });
 			const tokenAnswer = failed.kind === 'tokenUnavailable' ? failed.tokenAnswer : failed;
-			const passing = tokenAnswer.kind === 'throttled' || tokenAnswer.kind === 'failed' || tokenAnswer.kind === 'lost';
+			const refused = tokenAnswer.kind !== 'throttled' && tokenAnswer.kind !== 'failed' && tokenAnswer.kind !== 'lost';
 			// Ahead of expiry, the token in hand serves while the token API fails for a moment.
-			if (passing && inHand) return void (this.slot.state = { ...inHand, renewAt: this.clock.now() + RENEW_AGAIN_AFTER_MS });
+			if (!refused && inHand) return void (this.slot.state = { ...inHand, renewAt: this.clock.now() + RENEW_AGAIN_AFTER_MS });
 			if (await this.retry.waitToRepeat(tokenAnswer, repeats)) continue;
 			if (this.signal?.aborted) return;
+			// DingTalk refused the keys, or n8n could not reach it at all: the setup is wrong.
 			const unreachable = tokenAnswer.kind === 'failed' && tokenAnswer.code === 'network';
 			this.failure =
-				passing && !unreachable
-					? { ...failed, kind: 'tokenUnavailable', tokenAnswer, message: TEXTS.tokenUnavailable(failed.message) }
-					: { kind: 'configuration', scope: 'app', code: tokenAnswer.code, message: failed.message, requestId: tokenAnswer.requestId };
+				refused || unreachable
+					? { kind: 'configuration', scope: 'app', code: tokenAnswer.code, message: failed.message, requestId: tokenAnswer.requestId }
+					: { ...failed, kind: 'tokenUnavailable', tokenAnswer, message: TEXTS.tokenUnavailable(failed.message) };
 			return;
 		}
 	}
 
-	/** The stored credential, or nothing once this run's failure says n8n could not read it. */
-	private async read(): Promise<ICredentialDataDecryptedObject | undefined> {
+	/** Shortly before DingTalk expires it (a token stored without `renewAt` is used until DingTalk refuses it). */
+	private due({ renewAt }: HeldToken): boolean {
+		return renewAt > 0 && this.clock.now() >= renewAt;
+	}
+
+	/** The token n8n stores now, if any; when n8n cannot read the credential, this run's failure says so. */
+	private async storedToken(): Promise<HeldToken | undefined> {
 		try {
 			return await this.store.read();
 		} catch (error) {

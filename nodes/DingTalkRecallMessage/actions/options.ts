@@ -7,7 +7,7 @@ export type Options = Partial<Record<'batchSize' | 'concurrency' | 'maxRetries' 
 const ROBOT_BATCH_OPERATIONS = ['recallRobotOneOnOneMessages', 'recallRobotGroupMessages', 'recallRobotPrivateChatMessages'];
 
 /** The operations whose read status can settle an unclear outcome. */
-const READ_STATUS_OPERATIONS = ['recallRobotOneOnOneMessages', 'recallRobotGroupMessages'];
+const READ_STATUS_OPERATIONS = ['recallRobotOneOnOneMessages', 'recallRobotGroupMessages', 'recallRobotPrivateChatMessages'];
 
 /** The node's Options; each default is right for DingTalk's published limits, and the run reads it from here. */
 export const optionsCollection: INodeProperties = {

@@ -71,6 +71,7 @@ export async function recall(
 			path: DING_RECALL_PATH,
 			json: { robotCode, openDingId },
 			resultFields: ['openDingId'],
+			echo: { field: 'openDingId', value: openDingId },
 		}),
 		outcomeOfRefusal,
 	});

@@ -1,7 +1,7 @@
 import type { ICredentialDataDecryptedObject, IExecuteFunctions, INode, INodeExecutionData, JsonObject } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
-import { dingTalkBaseUrls } from '../../../credentials/DingTalkHosts';
+import { baseUrlProblem } from '../../../credentials/DingTalkHosts';
 import { notRecalled, toToolOutput } from '../helpers/results';
 import { TEXTS } from '../../DingTalk/texts';
 import type { DingTalkProcess } from '../../DingTalk/transport';
@@ -75,10 +75,8 @@ async function setUp(context: IExecuteFunctions, process: DingTalkProcess): Prom
 		(message) => ({ code: 'credentialUnavailable', problem: TEXTS.credentialUnreadable(message), fix: TEXTS.credentialUnreadableFix }),
 	);
 	if (isProblem(credentials)) return credentials;
-	for (const url of Object.values(dingTalkBaseUrls(credentials))) {
-		if (!url) return { code: 'missingBaseUrl', problem: TEXTS.missingBaseUrl, fix: TEXTS.missingBaseUrlFix };
-		if (!/^https?:\/\/[^/\s]+/i.test(url)) return { code: 'invalidBaseUrl', problem: TEXTS.invalidBaseUrl(url), fix: TEXTS.missingBaseUrlFix };
-	}
+	const badUrl = baseUrlProblem(credentials);
+	if (badUrl) return badUrl;
 	return { client: new DingTalkClient(context, credentials, options, process), settings: options };
 }
 
