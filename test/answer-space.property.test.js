@@ -48,6 +48,10 @@ const API_ANSWERS = [
 	'refuse:Forbidden.AccessDenied.AppNotInEdition', 'refuse:constructor',
 	// A gateway's JSON error: DingTalk's codes on this host are words, never numbers.
 	{ status: 502, body: { code: 502, message: 'Bad Gateway' }, acted: true },
+	// Errcode bodies, as only the old-style host answers (at HTTP 200): at any other status a gateway's.
+	{ status: 504, body: { errcode: 504, errmsg: 'Gateway Time-out' }, acted: true }, { status: 502, body: { errcode: 502 } },
+	{ status: 500, body: { errcode: -1, errmsg: 'busy' }, acted: true }, { status: 403, body: { errcode: 60020, errmsg: 'ip' } },
+	{ status: 200, body: { errcode: 22, errmsg: 'Invalid method[v1.0.robot]' } },
 ];
 
 const ROBOT_RECALL_ANSWERS = [
@@ -59,6 +63,9 @@ const ROBOT_RECALL_ANSWERS = [
 	'failedReason:system.busy', 'failedReason:Forbidden.AccessDenied.QpsLimitForAppkeyAndApi',
 	'perKeyIn500', 'perKeyIn400',
 	'silent', { status: 200, body: { successResult: [], failedResult: {}, requestid: 'scripted' } },
+	// Refusals whose failedResult names only the bad keys, DingTalk having recalled the others or not; answers about other keys.
+	'refuseNamingBad:invalid.processQueryKey', 'refuseNamingBadUnrecalled:invalid.processQueryKey', 'refuseNamingBad:robot.processQueryKey.expired',
+	'namesOtherKeys', 'namesOtherKeysActed',
 ];
 
 const DING_ANSWERS = [
@@ -66,6 +73,8 @@ const DING_ANSWERS = [
 	apiError(400, 'recall.ding.exception', { message: 'recall.ding.exception ding already expired' }),
 	apiError(400, 'invalidParameter.param.invalid'),
 	{ status: 200, body: { openDingId: null, requestid: 'scripted' } },
+	// An answer about another DING (a caching proxy), DingTalk having recalled this one or not.
+	{ status: 200, body: { openDingId: 'another-ding-id', requestid: 'scripted' } }, { status: 200, body: { openDingId: 'another-ding-id' }, acted: true },
 ];
 
 const WORK_ANSWERS = [
@@ -78,6 +87,9 @@ const WORK_ANSWERS = [
 	oapiAnswer({ errcode: 60011, errmsg: 'no permission' }), oapiAnswer({ errcode: 60020, errmsg: 'ip not allowed' }),
 	oapiAnswer({ errcode: 123456, errmsg: 'unknown' }), oapiAnswer({ errcode: 400002, errmsg: 'Invalid agentId or taskId' }),
 	{ status: 200, body: { ok: true }, acted: true },
+	// Errcode bodies at a status the old-style host never answers with: a gateway's.
+	{ status: 502, body: { errcode: 502, errmsg: 'Bad Gateway' }, acted: true }, { status: 503, body: { errcode: 0, errmsg: 'ok' }, acted: true },
+	{ status: 500, body: { errcode: 400002, errmsg: 'x' } },
 ];
 
 const STATUS_ANSWERS = [
@@ -89,6 +101,7 @@ const TOKEN_ANSWERS = [
 	'none', 'none', '500', '502', 'drop', '429', 'busy200', 'ban', 'empty200',
 	apiError(400, 'system.exception'), apiError(403, 'Forbidden.AccessDenied.IpNotInWhiteList'), apiError(400, 'invalidClientIdOrSecret'),
 	apiError(403, 'Forbidden.AccessDenied.QpsLimitForAppkeyAndApi'),
+	{ status: 503, body: { errcode: 503, errmsg: 'Service Unavailable' } },
 ];
 
 // ---------------------------------------------------------------- the operations and their worlds
@@ -250,12 +263,13 @@ function heardAbout(kind, call, key) {
 	if (call.status < 0) return false;
 	const answer = call.answer;
 	if (answer === null || typeof answer !== 'object') return false;
-	if (kind === 'work') return answer.errcode !== undefined;
+	// The old-style host answers at HTTP 200 only: an errcode body at another status is a gateway's.
+	if (kind === 'work') return call.status >= 200 && call.status < 300 && answer.errcode !== undefined;
 	const { successResult, failedResult } = answer;
 	if (Array.isArray(successResult) || (failedResult && typeof failedResult === 'object')) {
 		return (successResult ?? []).includes(key) || Object.prototype.hasOwnProperty.call(failedResult ?? {}, key);
 	}
-	if (kind === 'ding' && answer.openDingId) return true;
+	if (kind === 'ding' && answer.openDingId) return answer.openDingId === key;
 	return typeof answer.code === 'string' && answer.code !== 'notRevoke.all.messages';
 }
 
@@ -263,8 +277,10 @@ function heardAbout(kind, call, key) {
 function codesSaid(call, key) {
 	const answer = call.answer;
 	if (answer === null || typeof answer !== 'object') return [];
-	const codes = [answer.code, answer.errcode, answer.sub_code].filter((code) => code !== undefined).map(String);
-	const wrapped = /subcode=(-?\d+)/.exec(String(answer.errmsg ?? ''));
+	// An errcode is DingTalk's old-style answer only at HTTP 200: at another status, a gateway's.
+	const oldStyle = call.status >= 200 && call.status < 300;
+	const codes = [answer.code, oldStyle ? answer.errcode : undefined, oldStyle ? answer.sub_code : undefined].filter((code) => code !== undefined).map(String);
+	const wrapped = oldStyle && /subcode=(-?\d+)/.exec(String(answer.errmsg ?? ''));
 	if (wrapped) codes.push(wrapped[1]);
 	const reason = answer.failedResult?.[key];
 	if (reason !== undefined) codes.push(String(reason).trim() || 'failed');

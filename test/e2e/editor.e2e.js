@@ -26,7 +26,7 @@ const OPTIONS = {
 	recallRobotDingMessages: ['Parallel Calls', 'Retries', 'Retry Delay (Ms)', 'Timeout (Ms)'],
 	recallRobotGroupMessages: ['Batch Size', 'Check Unclear Outcomes', 'Parallel Calls', 'Retries', 'Retry Delay (Ms)', 'Timeout (Ms)'],
 	recallRobotOneOnOneMessages: ['Batch Size', 'Check Unclear Outcomes', 'Parallel Calls', 'Retries', 'Retry Delay (Ms)', 'Timeout (Ms)'],
-	recallRobotPrivateChatMessages: ['Batch Size', 'Parallel Calls', 'Retries', 'Retry Delay (Ms)', 'Timeout (Ms)'],
+	recallRobotPrivateChatMessages: ['Batch Size', 'Check Unclear Outcomes', 'Parallel Calls', 'Retries', 'Retry Delay (Ms)', 'Timeout (Ms)'],
 	recallWorkNotification: ['Parallel Calls', 'Retries', 'Retry Delay (Ms)', 'Timeout (Ms)'],
 };
 
@@ -139,8 +139,14 @@ describe('the node in n8n’s editor', () => {
 		expect(wrong.message).not.toContain('not-the-secret');
 		const unreachable = await test(dingTalk.credentialData({ apiBaseUrl: 'http://127.0.0.1:9' }));
 		expect(unreachable).toMatchObject({ status: 'Error', message: expect.stringMatching(/could not reach http:\/\/127\.0\.0\.1:9 \(connection refused\).*API Base URL/) });
-		const empty = await test(dingTalk.credentialData({ apiBaseUrl: '', oapiBaseUrl: '' }));
-		expect(empty).toMatchObject({ status: 'Error', message: expect.stringMatching(/its API Base URL is empty.*fill in API Base URL and OAPI Base URL/) });
+		// A Custom environment's base URLs are required: n8n refuses to save the credential without them.
+		const empty = dingTalk.credentialData({ apiBaseUrl: '', oapiBaseUrl: '' });
+		await expect(rest('/rest/credentials', { name: 'DingTalk without URLs', type: 'dingTalkApi', data: empty })).rejects.toThrow(/apiBaseUrl.*mandatory/);
+		// A credential stored without them (made by expression or through the API) tests as what to fill in.
+		await expect(rest('/rest/credentials/test', { credentials: { name: 'unsaved', type: 'dingTalkApi', data: empty } })).resolves.toMatchObject({
+			status: 'Error',
+			message: expect.stringMatching(/its API Base URL is empty.*fill in API Base URL and OAPI Base URL/),
+		});
 	});
 
 	test('a run from the editor: recalled keys on Success (one recalled before, marked alreadyRecalled), the others on Failed with the reason', async () => {

@@ -545,7 +545,7 @@ class DingTalkServer {
 
 		const failedReason = fault?.startsWith('failedReason:') ? fault.slice('failedReason:'.length) : undefined;
 		// A whole-call refusal whose failedResult names only the bad keys, DingTalk having recalled the others (or not: `Unrecalled`).
-		const namingBad = /^refuseNamingBad(Unrecalled)?:(.+)$/.exec(fault ?? '');
+		let namingBad = /^refuseNamingBad(Unrecalled)?:(.+)$/.exec(fault ?? '');
 		const failedResult = {};
 		const toRecall = [];
 		for (const key of keys) {
@@ -558,6 +558,8 @@ class DingTalkServer {
 			else toRecall.push(message);
 		}
 		const requestid = randomUUID();
+		// A call without a bad key is answered as usual: DingTalk has no key to refuse it for.
+		if (namingBad && !Object.keys(failedResult).some((key) => failedResult[key] !== 'message.already.recalled')) namingBad = null;
 		if (namingBad) {
 			if (!namingBad[1]) for (const message of toRecall) message.recalled = true;
 			call.recalledKeys = namingBad[1] ? [] : keys.filter((key) => toRecall.includes(this.robotMessages.get(key)));

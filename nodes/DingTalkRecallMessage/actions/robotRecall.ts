@@ -156,18 +156,25 @@ async function recallKeys(run: BatchRun, keys: string[], split: Split = 'any'): 
 		ledger.answerLost(keys, outcomeOfAnswer(answer));
 		return { again: [] };
 	}
-	// The refusal stands for every key until a smaller call says otherwise.
-	for (const key of keys) ledger.tell(key, outcomeOfAnswer(answer));
 	if (keys.length === 1 && answer.reach === 'call') run.callCodes.add(answer.code);
+	// Not split any further: the refusal is these keys' outcome (with `none`, the caller splits them, or tells them).
+	if (split === 'none') return { again: [], refusedWhole: answer };
 	const forKeys = answer.reach === 'key' || answer.reach === 'size';
-	if (split === 'none' || keys.length === 1 || (split === 'forKeys' && !forKeys) || run.callCodes.has(answer.code)) return { again: [], refusedWhole: answer };
+	if (keys.length === 1 || (split === 'forKeys' && !forKeys) || run.callCodes.has(answer.code)) {
+		for (const key of keys) ledger.tell(key, outcomeOfAnswer(answer));
+		return { again: [], refusedWhole: answer };
+	}
 	if (answer.reach === 'key') return await isolateBadKeys(run, keys);
 	const half = Math.ceil(keys.length / 2);
 	if (answer.reach === 'size') return await inTurn(async () => await recallKeys(run, keys.slice(0, half)), async () => await recallKeys(run, keys.slice(half)));
 	const [first, ...rest] = keys;
 	const firstAlone = await recallKeys(run, [first], 'forKeys');
-	// The first key alone refused the same way: so is the rest, with no more calls.
-	if (!('again' in firstAlone) || firstAlone.refusedWhole?.code === answer.code) return firstAlone;
+	if (!('again' in firstAlone)) return firstAlone;
+	if (firstAlone.refusedWhole?.code === answer.code) {
+		// The first key alone refused the same way: so is the rest, with no more calls.
+		for (const key of rest) ledger.tell(key, outcomeOfAnswer(answer));
+		return firstAlone;
+	}
 	return await inTurn(async () => firstAlone, async () => await recallKeys(run, rest, 'forKeys'));
 }
 
@@ -186,6 +193,10 @@ async function isolateBadKeys(run: BatchRun, keys: string[]): Promise<KeysEnd> {
 		ends.push(end);
 	}
 	const bad = halves.filter((_half, index) => 'again' in ends[index] && ends[index].refusedWhole?.reach === 'key');
+	for (const [index, half] of halves.entries()) {
+		const refusal = 'again' in ends[index] ? ends[index].refusedWhole : undefined;
+		if (refusal && refusal.reach !== 'key') for (const key of half) run.ledger.tell(key, outcomeOfAnswer(refusal));
+	}
 	const again = ends.flatMap((end) => ('again' in end ? end.again : []));
 	if (bad.length === 2) return await inTurn(async () => ({ again }), async () => await singly(keys));
 	if (bad.length === 1) return await inTurn(async () => ({ again }), async () => await isolateBadKeys(run, bad[0]));
