@@ -142,8 +142,9 @@ describe('the node in n8n’s editor', () => {
 		// A Custom environment's base URLs are required: n8n refuses to save the credential without them.
 		const empty = dingTalk.credentialData({ apiBaseUrl: '', oapiBaseUrl: '' });
 		await expect(rest('/rest/credentials', { name: 'DingTalk without URLs', type: 'dingTalkApi', data: empty })).rejects.toThrow(/apiBaseUrl.*mandatory/);
-		// A credential stored without them (made by expression or through the API) tests as what to fill in.
-		await expect(rest('/rest/credentials/test', { credentials: { name: 'unsaved', type: 'dingTalkApi', data: empty } })).resolves.toMatchObject({
+		// A credential tested without them (being edited, or made through the API) says what to fill in.
+		const { id } = await rest('/rest/credentials', { name: `DingTalk test ${Date.now()}`, type: 'dingTalkApi', data: dingTalk.credentialData() });
+		await expect(rest('/rest/credentials/test', { credentials: { id, name: 'DingTalk test', type: 'dingTalkApi', data: empty } })).resolves.toMatchObject({
 			status: 'Error',
 			message: expect.stringMatching(/its API Base URL is empty.*fill in API Base URL and OAPI Base URL/),
 		});

@@ -90,6 +90,16 @@ class DingTalkServer {
 		this.banWaitSeconds = options.banWaitSeconds ?? 1;
 		/** How long a token lives (DingTalk: 7200 s); tests of expiry by the clock use less. */
 		this.tokenLifetimeSeconds = options.tokenLifetimeSeconds ?? TOKEN_LIFETIME_SECONDS;
+		/** The organisation's people: every userId is one but these (and any starting with `unknown`). */
+		this.unknownUsers = new Set(options.unknownUsers ?? []);
+		/** People DingTalk filters out of a robot's one-on-one send (`filteredStaffIdList`, undocumented). */
+		this.filteredUsers = new Set(options.filteredUsers ?? []);
+		/** userId → how many more one-on-one sends flow-control them (`flowControlledStaffIdList`). */
+		this.flowControlled = new Map(Object.entries(options.flowControlled ?? {}));
+		/** How a one-on-one send with unknown users is answered: `list` (invalidStaffIdList) or `refuse` (400 staffId.notExisted). */
+		this.unknownUsersAnswer = options.unknownUsersAnswer ?? 'list';
+		/** What each person received: userId → [{ kind, id }]; a group's messages under its openConversationId. */
+		this.inbox = new Map();
 
 		this.tokens = new Map(); // token → { owner, expiresAt }
 		this.tokenOfApp = new Map(); // appKey → token (internal apps reuse a valid token)
@@ -494,14 +504,54 @@ class DingTalkServer {
 		return undefined;
 	}
 
+	/** Delivers message `id` of `kind` to `recipients` (people, or a group's openConversationId). */
+	deliver(kind, id, recipients) {
+		for (const recipient of recipients) {
+			if (!this.inbox.has(recipient)) this.inbox.set(recipient, []);
+			this.inbox.get(recipient).push({ kind, id });
+		}
+	}
+
+	/** How many messages `recipient` received (of `kind`, if given). */
+	received(recipient, kind) {
+		return (this.inbox.get(recipient) ?? []).filter((message) => kind === undefined || message.kind === kind).length;
+	}
+
+	isUnknownUser(userId) {
+		return this.unknownUsers.has(userId) || String(userId).startsWith('unknown');
+	}
+
+	/** Robot send (one-on-one: batchSend; group, private chat: send). A one-on-one send names the people it did not reach. */
 	send(chat, body, send, apiError) {
 		if (!this.robots.has(body.robotCode)) return apiError(400, 'invalidParameter.robotCode', 'robot not exist');
+		if (typeof body.msgKey !== 'string' || body.msgKey === '') return apiError(400, 'invalidParameter.msgKey', 'msgKey is required');
+		let param;
+		try {
+			param = JSON.parse(body.msgParam);
+		} catch {
+			return apiError(400, 'invalidParameter.msgParam', 'msgParam must be a JSON string');
+		}
+		if (param === null || typeof param !== 'object') return apiError(400, 'invalidParameter.msgParam', 'msgParam must be a JSON object');
 		if (chat === 'oto') {
-			return send(200, { processQueryKey: this.sendRobotMessage(body.robotCode), invalidStaffIdList: [], flowControlledStaffIdList: [] });
+			const userIds = body.userIds;
+			if (!Array.isArray(userIds) || userIds.length === 0) return apiError(400, 'invalidParameter.userIds', 'userIds is required');
+			if (userIds.length > 20) return apiError(400, 'invalidParameter.userIds.overMax', 'userIds over max 20');
+			const invalid = userIds.filter((userId) => this.isUnknownUser(userId));
+			if (invalid.length && this.unknownUsersAnswer === 'refuse') return apiError(400, 'staffId.notExisted', `staffId not existed: ${invalid.join(',')}`);
+			const flowControlled = userIds.filter((userId) => !invalid.includes(userId) && this.flowControlled.get(userId) > 0);
+			for (const userId of flowControlled) this.flowControlled.set(userId, this.flowControlled.get(userId) - 1);
+			const filtered = userIds.filter((userId) => this.filteredUsers.has(userId));
+			const reached = userIds.filter((userId) => ![...invalid, ...flowControlled, ...filtered].includes(userId));
+			const processQueryKey = this.sendRobotMessage(body.robotCode);
+			this.deliver('robot', processQueryKey, reached);
+			return send(200, { processQueryKey, invalidStaffIdList: invalid, flowControlledStaffIdList: flowControlled, filteredStaffIdList: filtered });
 		}
 		const refusal = this.conversationRefusal(chat, body);
 		if (refusal) return apiError(...refusal);
-		return send(200, { processQueryKey: this.sendChatMessage(body.robotCode, body.openConversationId) });
+		if (Buffer.byteLength(body.msgParam) > 15000) return apiError(400, 'invalidParameter.msgParam.length', 'msgParam is longer than 15000 bytes');
+		const processQueryKey = this.sendChatMessage(body.robotCode, body.openConversationId);
+		this.deliver('robot', processQueryKey, [body.openConversationId]);
+		return send(200, { processQueryKey });
 	}
 
 	/** A message of this chat kind (and conversation), or the reason DingTalk refuses its key. */
@@ -653,7 +703,10 @@ class DingTalkServer {
 			return apiError(400, 'invalidParameter.param.invalid', 'robotCode, remindType (1, 2, 3), receiverUserIdList and content are required');
 		}
 		if (!this.robots.has(robotCode)) return apiError(400, 'invalidParameter.robotCode', 'robot not exist');
-		return send(200, { openDingId: this.sendDing(robotCode) });
+		const failedList = Object.fromEntries(receivers.filter((userId) => this.isUnknownUser(userId)).map((userId) => [userId, 'staffId not existed']));
+		const openDingId = this.sendDing(robotCode);
+		this.deliver('ding', openDingId, receivers.filter((userId) => !(userId in failedList)));
+		return send(200, { openDingId, ...(Object.keys(failedList).length ? { failedList } : {}) });
 	}
 
 	/** POST /v1.0/robot/ding/recall {robotCode, openDingId} → {openDingId}; every refusal a 400 recall.ding.exception <detail>. */
@@ -686,7 +739,7 @@ class DingTalkServer {
 		if (typeof token === 'string') return topapi ? wrapped(40014, '不合法的access_token') : oapiError(40014, '不合法的access_token');
 		const handlers = {
 			[PATHS.workNotificationRecall]: () => this.recallWorkNotification(parsed.value ?? {}, oapiError, call),
-			[PATHS.workNotificationSend]: () => oapiError(0, 'ok', { task_id: this.sendWorkNotification((parsed.value ?? {}).agent_id) }),
+			[PATHS.workNotificationSend]: () => this.sendWorkNotificationAnswer(parsed.value ?? {}, oapiError),
 		};
 		const handler = call.method === 'POST' ? handlers[url.pathname] : undefined;
 		if (!handler) return oapiError(22, `Invalid method[${url.pathname.replace(/^\//, '').replace(/\//g, '.')}]`);
@@ -699,6 +752,19 @@ class DingTalkServer {
 		if (!parsed.ok) return oapiError(400002, '无效的参数');
 		if (url.pathname === PATHS.workNotificationRecall) token.recallCalls++;
 		return handler();
+	}
+
+	/** asyncsend_v2 {agent_id, userid_list: "a,b", msg}: DingTalk accepts the task; whom it reached only getsendresult tells. */
+	sendWorkNotificationAnswer(body, oapiError) {
+		if (!this.agents.has(String(body.agent_id ?? ''))) return oapiError(88, 'ding talk error[subcode=40056,submsg=不合法的agentid]', { sub_code: '40056', sub_msg: '不合法的agentid' });
+		const userIds = String(body.userid_list ?? '').split(',').filter(Boolean);
+		if (!userIds.length) return oapiError(1430000, '接受者为空');
+		if (userIds.length > 5000) return oapiError(88, 'ding talk error[subcode=40035,submsg=userid_list too long]', { sub_code: '40035', sub_msg: 'userid_list too long' });
+		const msg = typeof body.msg === 'string' ? JSON.parse(body.msg) : body.msg;
+		if (!msg || typeof msg !== 'object' || typeof msg.msgtype !== 'string') return oapiError(40035, '不合法的参数: msg');
+		const taskId = this.sendWorkNotification(body.agent_id);
+		this.deliver('workNotification', taskId, userIds.filter((userId) => !this.isUnknownUser(userId)));
+		return oapiError(0, 'ok', { task_id: taskId });
 	}
 
 	recallWorkNotification(body, oapiError, call) {

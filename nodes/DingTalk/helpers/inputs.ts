@@ -1,4 +1,6 @@
-/** Reading what users feed the node: keys and IDs arrive as text, numbers, arrays or comma-separated lists. */
+import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+
+/** Reading what users feed the nodes: keys, IDs and recipients arrive as text, numbers, arrays or comma-separated lists. */
 
 /** DingTalk's processQueryKeys are a few dozen characters; anything this long is a wrong field mapped in. */
 export const MAX_KEY_LENGTH = 1024;
@@ -25,6 +27,12 @@ function describeType(value: unknown): string {
 	if (Array.isArray(value)) return 'a nested list';
 	if (typeof value === 'object') return 'an object';
 	return `a ${typeof value}`;
+}
+
+/** A value that reads as an n8n expression typed into a field left in Fixed mode: DingTalk would take it for an ID. */
+function expressionLeftFixed(text: string, what: string): string | undefined {
+	if (!/\{\{|\}\}|^\$json\b/.test(text)) return undefined;
+	return `${what} "${preview(text)}" looks like an expression, but the field is in Fixed mode: switch the field to Expression`;
 }
 
 /** One rejected part of an item's input: `value` is what the user gave, `problem` says why it is no key. */
@@ -54,7 +62,7 @@ export function parseList(
 		for (const rawPart of text.split(',')) {
 			const part = rawPart.trim();
 			if (part === '') continue;
-			const problem = validate(part);
+			const problem = expressionLeftFixed(part, what) ?? validate(part);
 			if (problem) parsed.problems.push({ value: preview(part), problem });
 			else parsed.values.push(part);
 		}
@@ -86,6 +94,12 @@ function validateKey(what: string) {
 /** `processQueryKeys`: one key, an array of keys, or a comma-separated string of keys. */
 export function parseProcessQueryKeys(value: unknown): ParsedList {
 	return parseList(value, 'processQueryKeys', validateKey('a processQueryKey'), false);
+}
+
+/** `userIds`: the people a message goes to, each once; one userId, an array of them, or a comma-separated string. */
+export function parseUserIds(value: unknown): ParsedList {
+	const parsed = parseList(value, 'userIds', validateKey('a userId'), true);
+	return { ...parsed, values: [...new Set(parsed.values)] };
 }
 
 /** `openDingIds`: one openDingId, an array of them, or a comma-separated string, like processQueryKeys. */
@@ -137,7 +151,8 @@ function parseSingleText(name: string, emptyProblem: string, value: unknown): Si
 	}
 	const text = String(value).trim();
 	if (!text) return { problem: emptyProblem };
-	return { value: text };
+	const problem = expressionLeftFixed(text, name);
+	return problem ? { problem } : { value: text };
 }
 
 /** `robotCode`: one non-empty text per item. */
@@ -152,4 +167,29 @@ export function parseOpenConversationId(value: unknown): SingleValue {
 		'openConversationId is empty: give the openConversationId of the chat the messages were sent to',
 		value,
 	);
+}
+
+/** `={{ $json.field }}` or `={{ $json.field.inner }}`: the expressions nearly every workflow gives this node. */
+const JSON_PATH_EXPRESSION = /^=\{\{\s*\$json((?:\.[A-Za-z_$][\w$]*)+)\s*\}\}$/;
+
+/**
+ * A parameter's value for one item. `={{ $json.field }}` (or a dotted path) is read straight from the
+ * item, which is what n8n's expression engine returns for it, at a fraction of the cost: evaluating it
+ * takes about 0.25 ms per item, seconds for the tens of thousands of keys an incident flow may recall.
+ * Anything else goes through n8n's `getNodeParameter`.
+ */
+export function parameterReader(context: IExecuteFunctions, items: INodeExecutionData[], name: string) {
+	const raw = context.getNode().parameters[name];
+	const path = typeof raw === 'string' ? JSON_PATH_EXPRESSION.exec(raw)?.[1].slice(1).split('.') : undefined;
+	if (path) {
+		return (itemIndex: number): unknown =>
+			path.reduce<unknown>(
+				(value, key) =>
+					value !== null && typeof value === 'object' && Object.prototype.hasOwnProperty.call(value, key)
+						? (value as Record<string, unknown>)[key]
+						: undefined,
+				items[itemIndex].json,
+			);
+	}
+	return (itemIndex: number): unknown => context.getNodeParameter(name, itemIndex);
 }

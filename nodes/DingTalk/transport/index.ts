@@ -77,20 +77,27 @@ export class DingTalkClient {
 	 * Sends a call until its answer is final: ok, refused, a configuration error, the stop, or a fault that
 	 * outlasted the retries. `hear` gets every attempt's answer, the lost ones too: DingTalk may have done
 	 * what a lost attempt asked. With `once`, the call is sent once (a refused token is still renewed): for
-	 * questions such as a read status, whose answer only confirms what a recall call may have done.
+	 * questions such as a read status, whose answer only confirms what a recall call may have done. With
+	 * `onlyUnsent` (a send, which DingTalk does not de-duplicate), only an answer showing that DingTalk did not
+	 * carry the call out is repeated: a repeat after a lost answer could put out a message twice.
 	 */
-	async call(call: DingTalkCall, { once = false, hear }: { once?: boolean; hear?: (answer: Answer) => void } = {}): Promise<Answer> {
+	async call(call: DingTalkCall, { once = false, onlyUnsent = false, hear }: { once?: boolean; onlyUnsent?: boolean; hear?: (answer: Answer) => void } = {}): Promise<Answer> {
 		const send = async () => {
 			const answer = await this.session.send(async (token) => await this.sendPaced(call, token));
 			hear?.(answer);
 			return answer;
 		};
-		return once ? await send() : await this.retry.run(send);
+		return once ? await send() : await this.retry.run(send, onlyUnsent);
 	}
 
 	/** How many times a passing fault is repeated (the node's Retries option). */
 	get maxRetries(): number {
 		return this.settings.maxRetries;
+	}
+
+	/** A third-party enterprise app: DingTalk's limits on it are lower (1,000 recipients per work notification). */
+	get thirdParty(): boolean {
+		return this.credentials.appType === 'thirdParty';
 	}
 
 	/** The user stopped the execution. */

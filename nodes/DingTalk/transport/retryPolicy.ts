@@ -50,8 +50,11 @@ export class RetryPolicy {
 		await waitUnlessStopped(this.clock, backoffMs(attempt, this.settings.retryDelayMs), this.signal);
 	}
 
-	/** Waits before `answer` is repeated; false where it is final (its kind, the repeats spent, or the stop). */
-	async waitToRepeat(answer: Answer, repeats: Repeats): Promise<boolean> {
+	/**
+	 * Waits before `answer` is repeated; false where it is final (its kind, the repeats spent, or the stop).
+	 * `onlyUnsent`: a send, repeated only where DingTalk surely did not carry it out (throttled, no connection made).
+	 */
+	async waitToRepeat(answer: Answer, repeats: Repeats, onlyUnsent = false): Promise<boolean> {
 		if (this.stopped) return false;
 		if (answer.kind === 'throttled' && repeats.throttles < MAX_THROTTLE_RETRIES) {
 			repeats.throttles++;
@@ -61,7 +64,8 @@ export class RetryPolicy {
 			await waitUnlessStopped(this.clock, Math.max(hinted, backoffMs(repeats.throttles, 1000)), this.signal);
 			return true;
 		}
-		if ((answer.kind === 'failed' || answer.kind === 'lost') && repeats.faults < this.settings.maxRetries) {
+		const fault = onlyUnsent ? answer.kind === 'failed' && answer.code === 'network' : answer.kind === 'failed' || answer.kind === 'lost';
+		if (fault && repeats.faults < this.settings.maxRetries) {
 			repeats.faults++;
 			await this.waitBeforeRepeat(repeats.faults);
 			return true;
@@ -70,11 +74,11 @@ export class RetryPolicy {
 	}
 
 	/** Sends until the answer is final: ok, refused, a configuration error, the stop, or a fault that outlasted the repeats. */
-	async run(send: () => Promise<Answer>): Promise<Answer> {
+	async run(send: () => Promise<Answer>, onlyUnsent = false): Promise<Answer> {
 		const repeats: Repeats = { faults: 0, throttles: 0 };
 		for (;;) {
 			const answer = await send();
-			if (!(await this.waitToRepeat(answer, repeats))) return answer;
+			if (!(await this.waitToRepeat(answer, repeats, onlyUnsent))) return answer;
 		}
 	}
 }

@@ -4,10 +4,11 @@ import { NodeApiError } from 'n8n-workflow';
 import { codeLabel } from '../../../credentials/DingTalkAnswers';
 import { chunk, runWithConcurrency, uniqueByPool } from '../../DingTalk/helpers/batching';
 import type { ParsedList, SingleValue } from '../../DingTalk/helpers/inputs';
+import { parameterReader } from '../../DingTalk/helpers/inputs';
 import { KeyLedger } from '../helpers/keyLedger';
 import type { KeyResult, RecallOutcome } from '../helpers/results';
-import { configurationMessage, configurationProblem, notRecalled, outcomeOfAnswer, recalled, toOutputs } from '../helpers/results';
-import { TEXTS } from '../../DingTalk/texts';
+import { notRecalled, outcomeOfAnswer, recalled, toOutputs } from '../helpers/results';
+import { configurationMessage, configurationProblem, TEXTS } from '../../DingTalk/texts';
 import type { Answer, DingTalkCall, DingTalkClient } from '../../DingTalk/transport';
 
 /** One key (or task id) as the user gave it: where it came from, and either what to recall or why it cannot be. */
@@ -62,31 +63,6 @@ export interface KeyParameters {
 	emptyProblem: string;
 	/** How a value is shown in the output item (work notification IDs are numbers). */
 	display: (value: string) => string | number;
-}
-
-/** `={{ $json.field }}` or `={{ $json.field.inner }}`: the expressions nearly every workflow gives this node. */
-const JSON_PATH_EXPRESSION = /^=\{\{\s*\$json((?:\.[A-Za-z_$][\w$]*)+)\s*\}\}$/;
-
-/**
- * A parameter's value for one item. `={{ $json.field }}` (or a dotted path) is read straight from the
- * item, which is what n8n's expression engine returns for it, at a fraction of the cost: evaluating it
- * takes about 0.25 ms per item, seconds for the tens of thousands of keys an incident flow may recall.
- * Anything else goes through n8n's `getNodeParameter`.
- */
-export function parameterReader(context: IExecuteFunctions, items: INodeExecutionData[], name: string) {
-	const raw = context.getNode().parameters[name];
-	const path = typeof raw === 'string' ? JSON_PATH_EXPRESSION.exec(raw)?.[1].slice(1).split('.') : undefined;
-	if (path) {
-		return (itemIndex: number): unknown =>
-			path.reduce<unknown>(
-				(value, key) =>
-					value !== null && typeof value === 'object' && Object.prototype.hasOwnProperty.call(value, key)
-						? (value as Record<string, unknown>)[key]
-						: undefined,
-				items[itemIndex].json,
-			);
-	}
-	return (itemIndex: number): unknown => context.getNodeParameter(name, itemIndex);
 }
 
 /** Reads every input item into key requests; bad input becomes a request with a problem, never an exception. */

@@ -25,11 +25,11 @@ export const description: INodeProperties[] = [
 		name: 'openDingIds',
 		type: 'string',
 		required: true,
-		default: '',
+		default: '={{ $json.openDingId }}',
 		placeholder: 'e.g. 52f3c2b1e9a84e0f9d6a1c7b3e2d4f60',
 		description:
-			'The ID DingTalk gave the DING when the robot sent it: the openDingId in the answer of the send call (POST /v1.0/robot/ding/send). One ID, a comma-separated list, or an expression that gives an array of IDs.',
-		hint: 'DINGs need the Professional or Exclusive edition and the permission Premium.Ding.Write; DingTalk recalls one DING per call',
+			"The ID DingTalk gave the DING when the robot sent it: the openDingId of the DingTalk Send Message node's Success item, or of the send call's answer (POST /v1.0/robot/ding/send). One ID, a comma-separated list, or an array of IDs.",
+		hint: "By default each item's openDingId field. DINGs need the Professional or Exclusive edition and the permission Premium.Ding.Write",
 		displayOptions,
 	},
 ];

@@ -17,9 +17,10 @@ export const description: INodeProperties[] = [
 		name: 'agentId',
 		type: 'string',
 		required: true,
-		default: '',
+		default: '={{ $json.agentId }}',
 		placeholder: '836390886',
-		description: 'The AgentId of the app that sent the notification (developer console → your app → Basic Info)',
+		description:
+			"The AgentId of the app that sent the notification (developer console → your app → Basic Info); by default each item's agentId, as the DingTalk Send Message node gives it",
 		displayOptions: showForOperation,
 	},
 	{
@@ -27,11 +28,11 @@ export const description: INodeProperties[] = [
 		name: 'msgTaskId',
 		type: 'string',
 		required: true,
-		default: '',
+		default: '={{ $json.msgTaskId }}',
 		placeholder: 'e.g. 256271667526',
 		description:
-			'The ID DingTalk gave the notification when the app sent it: the task_id in the answer of the asyncsend_v2 call (a number). One ID, a comma-separated list, or an expression that gives an array of IDs.',
-		hint: 'Only notifications sent in the last 24 hours can be recalled',
+			"The ID DingTalk gave the notification when the app sent it: the msgTaskId of the DingTalk Send Message node's Success item, or the task_id of the asyncsend_v2 answer (a number). One ID, a comma-separated list, or an array of IDs.",
+		hint: "By default each item's msgTaskId field. Only notifications sent in the last 24 hours can be recalled",
 		displayOptions: showForOperation,
 	},
 ];

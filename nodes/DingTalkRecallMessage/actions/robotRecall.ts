@@ -25,9 +25,9 @@ export function robotCodeParameter(operation: string, what: string): INodeProper
 		name: 'robotCode',
 		type: 'string',
 		required: true,
-		default: '',
+		default: '={{ $json.robotCode }}',
 		placeholder: 'dingxxxxxxxxxxxxxxxx',
-		description: `The code of the robot that sent the ${what} (developer console → your app → Robot → RobotCode). Only that robot can recall them.`,
+		description: `The code of the robot that sent the ${what} (developer console → your app → Robot → RobotCode). Only that robot can recall them. By default each item's robotCode, as the DingTalk Send Message node gives it.`,
 		displayOptions: { show: { operation: [operation] } },
 	};
 }
@@ -35,7 +35,6 @@ export function robotCodeParameter(operation: string, what: string): INodeProper
 /** The per-item parameters of a robot recall operation; `sentBy` names the send call that returns the keys. */
 export function robotParameters(api: RobotRecallApi, sentBy: string): INodeProperties[] {
 	const displayOptions = { show: { operation: [api.operation] } };
-	const sharedBy = api.inConversation ? 'a Robot Code and an Open Conversation ID' : 'a Robot Code';
 	const conversation: INodeProperties[] = api.inConversation
 		? [
 				{
@@ -43,10 +42,10 @@ export function robotParameters(api: RobotRecallApi, sentBy: string): INodePrope
 					name: 'openConversationId',
 					type: 'string',
 					required: true,
-					default: '',
+					default: '={{ $json.openConversationId }}',
 					placeholder: 'e.g. cidXXXXXXXXXXXXXXXX==',
 					description:
-						'The openConversationId of the chat the messages were sent to: the same value the send call was given (an expression works: items may name different chats)',
+						"The openConversationId of the chat the messages were sent to: by default each item's openConversationId, as the DingTalk Send Message node gives it (items may name different chats)",
 					displayOptions,
 				},
 			]
@@ -59,10 +58,10 @@ export function robotParameters(api: RobotRecallApi, sentBy: string): INodePrope
 			name: 'processQueryKeys',
 			type: 'string',
 			required: true,
-			default: '',
+			default: '={{ $json.processQueryKey }}',
 			placeholder: 'e.g. Kna29Ra5pdJznx1ghavbumkQKwDzgfxZLapw55G7x0Q=',
-			description: `The ID DingTalk gave the message when the robot sent it: the processQueryKey in the answer of the send call (${sentBy}). One key, a comma-separated list, or an expression that gives an array of keys.`,
-			hint: `Keys of all input items that share ${sharedBy} are recalled together, 20 per call`,
+			description: `The ID DingTalk gave the message when the robot sent it: the processQueryKey of the DingTalk Send Message node's Success item, or of the send call's answer (${sentBy}). One key, a comma-separated list, or an array of keys.`,
+			hint: "By default each item's processQueryKey field: a DingTalk Send Message node's Success output, or a table row that kept it, recalls with nothing filled in",
 			displayOptions,
 		},
 	];

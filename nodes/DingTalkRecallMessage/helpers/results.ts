@@ -1,7 +1,7 @@
 import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
 
 import type { Answer, KeyVerdict } from '../../../credentials/DingTalkAnswers';
-import { explainCode, TEXTS } from '../../DingTalk/texts';
+import { configurationMessage, explainCode, TEXTS } from '../../DingTalk/texts';
 
 /** What happened to one key (or one work notification), as DingTalk or the node told it. */
 export type RecallOutcome =
@@ -31,19 +31,6 @@ export function notRecalled(errorCode: string, errorMessage: string, requestId?:
 /** DingTalk answered, but its answer did not name the key. */
 export function notReported(requestId?: string): RecallOutcome {
 	return notRecalled('notReported', explainCode('notReported', ''), requestId);
-}
-
-/** What a configuration error says, in DingTalk's words, and what to do about it where its row says. */
-export function configurationProblem(answer: Answer): { problem: string; fix?: string } {
-	// A token failure's message already says what to check.
-	if (!answer.text) return { problem: answer.message };
-	return { problem: TEXTS.refusedCall(answer.code, answer.message), fix: answer.text };
-}
-
-/** What a configuration error tells the user on a Failed item: DingTalk's words, then what to do, each once. */
-export function configurationMessage(answer: Answer): string {
-	const { problem, fix } = configurationProblem(answer);
-	return fix ? `${problem}. ${fix}` : problem;
 }
 
 /** A final answer that is not a success, as the outcome of every key the call carried. */
@@ -98,12 +85,4 @@ export function toOutputs(results: readonly KeyResult[]): INodeExecutionData[][]
 		(outcome.recalled ? success : failed).push(outputItem(fields, outcome, itemIndex, mayBeRecalled));
 	}
 	return [success, failed];
-}
-
-/**
- * The answer an AI agent gets: n8n hands an agent only a tool's first output, so as a tool the node
- * puts every item on it, Success items first, then Failed, each in the order the keys were given.
- */
-export function toToolOutput(outputs: INodeExecutionData[][]): INodeExecutionData[][] {
-	return [outputs.flat()];
 }
