@@ -78,6 +78,11 @@ async function recallWork({ server, credentials = credentialsFor(server), items,
 	});
 }
 
+/** Runs the Send node's `operation` on `items`, with these parameters besides the operation. */
+async function send({ server, credentials = credentialsFor(server), operation, items, parameters, options = {}, continueOnFail, onStart }) {
+	return await runNode({ send: true, items, credentials, continueOnFail, onStart, parameters: { operation, ...parameters, options } });
+}
+
 const json = (items) => items.map((item) => item.json);
 
 /** Every output item with the output it came out of. */
@@ -88,4 +93,4 @@ function allOutputs(result) {
 	];
 }
 
-module.exports = { useRealClock, currentClock, startServer, credentialsFor, recallRobot, recallWork, json, allOutputs, PATHS, ROBOT, WORK };
+module.exports = { useRealClock, currentClock, startServer, credentialsFor, recallRobot, recallWork, send, json, allOutputs, PATHS, ROBOT, WORK };

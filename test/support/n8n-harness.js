@@ -19,6 +19,7 @@ const { WorkflowExecute, ExecutionLifecycleHooks } = require('n8n-core');
 
 const DIST = path.resolve(__dirname, '../../dist');
 const { DingTalkRecallMessage } = require(path.join(DIST, 'nodes/DingTalkRecallMessage/DingTalkRecallMessage.node.js'));
+const { DingTalkSendMessage } = require(path.join(DIST, 'nodes/DingTalkSendMessage/DingTalkSendMessage.node.js'));
 const { DingTalkApi } = require(path.join(DIST, 'credentials/DingTalkApi.credentials.js'));
 const { thisProcess } = require(path.join(DIST, 'nodes/DingTalk/transport/process.js'));
 
@@ -34,8 +35,10 @@ function useProcess(process) {
 }
 
 const NODE_TYPE = 'n8n-nodes-dingtalk-recall.dingTalkRecallMessage';
+const SEND_NODE_TYPE = 'n8n-nodes-dingtalk-recall.dingTalkSendMessage';
 const INPUT_NODE_TYPE = 'test.input';
 const NODE_NAME = 'DingTalk Recall Message';
+const SEND_NODE_NAME = 'DingTalk Send Message';
 
 /** Items handed to the input node, by run id: large inputs stay out of the workflow's parameters. */
 const pendingInputs = new Map();
@@ -106,6 +109,7 @@ class NodeTypes {
 	constructor(extraTypes = {}) {
 		this.types = {
 			[NODE_TYPE]: { type: new DingTalkRecallMessage(nodeProcess), sourcePath: '' },
+			[SEND_NODE_TYPE]: { type: new DingTalkSendMessage(nodeProcess), sourcePath: '' },
 			[INPUT_NODE_TYPE]: { type: new TestInput(), sourcePath: '' },
 			...Object.fromEntries(Object.entries(extraTypes).map(([name, type]) => [name, { type, sourcePath: '' }])),
 		};
@@ -219,24 +223,26 @@ async function runWithInput(runId, items, work) {
 }
 
 /**
- * Runs Input → DingTalk Recall Message once and returns what each output received.
+ * Runs Input → DingTalk Recall Message (or, with `send`, DingTalk Send Message) once and returns what each output received.
  * @param {object} options
  * @param {object[]} options.items the input items' JSON
  * @param {object} options.parameters the node's parameters (operation, robotCode, processQueryKeys, options …)
  * @param {CredentialsHelper} options.credentials a helper holding the credential `credentialId`
  * @param {string} [options.credentialId]
  * @param {boolean} [options.continueOnFail]
+ * @param {boolean} [options.send] run the Send node instead of the Recall node
  */
-async function runNode({ items, parameters, credentials, credentialId = 'cred-1', continueOnFail = false, onStart }) {
+async function runNode({ items, parameters, credentials, credentialId = 'cred-1', continueOnFail = false, onStart, send = false }) {
 	const runId = `run-${++runCounter}`;
+	const name = send ? SEND_NODE_NAME : NODE_NAME;
 	pendingInputs.set(runId, items);
 	const stored = credentials.store.get(credentialId);
 	const nodes = [
 		{ id: 'input', name: 'Input', type: INPUT_NODE_TYPE, typeVersion: 1, position: [0, 0], parameters: { runId } },
 		{
-			id: 'recall',
-			name: NODE_NAME,
-			type: NODE_TYPE,
+			id: 'dingtalk',
+			name,
+			type: send ? SEND_NODE_TYPE : NODE_TYPE,
 			typeVersion: 1,
 			position: [200, 0],
 			parameters,
@@ -244,10 +250,10 @@ async function runNode({ items, parameters, credentials, credentialId = 'cred-1'
 			...(continueOnFail ? { onError: 'continueRegularOutput' } : {}),
 		},
 	];
-	const connections = { Input: { main: [[{ node: NODE_NAME, type: 'main', index: 0 }]] } };
+	const connections = { Input: { main: [[{ node: name, type: 'main', index: 0 }]] } };
 	try {
 		const run = await runWorkflow({ nodes, connections, credentials, startNode: 'Input', executionId: runId, onStart });
-		const taskData = run.data.resultData.runData[NODE_NAME]?.[0];
+		const taskData = run.data.resultData.runData[name]?.[0];
 		const outputs = taskData?.data?.main ?? [];
 		return {
 			run,
@@ -313,4 +319,4 @@ async function runWorkflow({ nodes, connections, credentials, startNode, nodeTyp
 	return await finished;
 }
 
-module.exports = { runNode, runWorkflow, runWithInput, useProcess, NodeTypes, CredentialsHelper, NODE_TYPE, NODE_NAME };
+module.exports = { runNode, runWorkflow, runWithInput, useProcess, NodeTypes, CredentialsHelper, NODE_TYPE, NODE_NAME, SEND_NODE_TYPE, SEND_NODE_NAME };
