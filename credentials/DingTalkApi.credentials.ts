@@ -94,7 +94,7 @@ export class DingTalkApi implements ICredentialType {
 		dark: 'file:../nodes/DingTalkRecallMessage/dingtalk.dark.svg',
 	};
 
-	documentationUrl = 'https://open.dingtalk.com/document/orgapp/obtain-the-access_token-of-an-internal-app';
+	documentationUrl = 'https://github.com/n8n-nodes-dingtalk-recall/n8n-nodes-dingtalk-recall#credential';
 
 	properties: INodeProperties[] = [
 		{

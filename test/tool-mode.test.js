@@ -117,4 +117,29 @@ describe('As an AI agent’s tool, through n8n-core’s tool wrapper', () => {
 			expect.objectContaining({ msgTaskId: taskId, recalled: false, errorCode: '400002', mayBeRecalled: true, errorMessage: expect.stringMatching(/may have been recalled all the same/) }),
 		]);
 	});
+
+	test('the Send node as a tool: the agent reads every message sent and every recipient not reached, in one list', async () => {
+		const server = await startServer();
+
+		const read = await callTool({
+			server,
+			send: true,
+			toolName: 'Send DingTalk messages',
+			toolParameters: {
+				operation: 'sendRobotOneOnOneMessage',
+				robotCode: 'dingRobotA',
+				userIds: "={{ $fromAI('userIds', 'The userIds of the people to tell, comma-separated', 'string') }}",
+				messageType: 'text',
+				text: "={{ $fromAI('text', 'What to tell them', 'string') }}",
+			},
+			toolCall: { userIds: 'user01,unknown-02,user03', text: 'The deploy is done' },
+		});
+
+		expect(read.parameters).toEqual({ userIds: 'The userIds of the people to tell, comma-separated', text: 'What to tell them' });
+		expect(read.answer).toEqual([
+			expect.objectContaining({ sent: true, processQueryKey: expect.any(String), userIds: ['user01', 'user03'] }),
+			expect.objectContaining({ sent: false, errorCode: 'invalidStaffId', userIds: ['unknown-02'] }),
+		]);
+		expect(server.received('user01')).toBe(1);
+	});
 });

@@ -218,4 +218,58 @@ describe.each(N8N_VERSIONS)('the packed package in a real n8n %s', (version) => 
 		expect(dings.every((id) => server.isDingRecalled(id))).toBe(true);
 		expect(server.isDingRecalled(othersDing)).toBe(false);
 	});
+
+	test('Send → Recall: the Send node sends to 25 people and a group, the Recall node with its defaults takes every message back', async () => {
+		const people = Array.from({ length: 25 }, (_, index) => `user${index}`);
+		const reference = { dingTalkApi: CREDENTIAL };
+		await n8n.importWorkflow({
+			id: 'dtE2eSendRecall1',
+			name: 'DingTalk send then recall',
+			active: false,
+			settings: { executionOrder: 'v1' },
+			nodes: [
+				{ id: 's1', name: 'Start', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 0], parameters: {} },
+				{
+					id: 's2',
+					name: 'Tell people',
+					type: 'n8n-nodes-dingtalk-recall.dingTalkSendMessage',
+					typeVersion: 1,
+					position: [200, -100],
+					parameters: { operation: 'sendRobotOneOnOneMessage', robotCode: 'dingRobotA', userIds: people.join(','), messageType: 'text', text: 'Disk full on db-01', options: {} },
+					credentials: reference,
+				},
+				{
+					id: 's3',
+					name: 'Tell the group',
+					type: 'n8n-nodes-dingtalk-recall.dingTalkSendMessage',
+					typeVersion: 1,
+					position: [200, 100],
+					parameters: { operation: 'sendRobotGroupMessage', robotCode: 'dingRobotA', openConversationId: 'cidGroupOps+A1/xyz==', messageType: 'markdown', title: 'Disk full', text: '**db-01**', options: {} },
+					credentials: reference,
+				},
+				// Only the operation is set: the keys, robot and chat come from the Send node's Success items.
+				{ id: 's4', name: 'Take back', type: 'n8n-nodes-dingtalk-recall.dingTalkRecallMessage', typeVersion: 1, position: [400, -100], parameters: { operation: 'recallRobotOneOnOneMessages' }, credentials: reference },
+				{ id: 's5', name: 'Take back from the group', type: 'n8n-nodes-dingtalk-recall.dingTalkRecallMessage', typeVersion: 1, position: [400, 100], parameters: { operation: 'recallRobotGroupMessages' }, credentials: reference },
+			],
+			connections: {
+				Start: { main: [[{ node: 'Tell people', type: 'main', index: 0 }, { node: 'Tell the group', type: 'main', index: 0 }]] },
+				'Tell people': { main: [[{ node: 'Take back', type: 'main', index: 0 }]] },
+				'Tell the group': { main: [[{ node: 'Take back from the group', type: 'main', index: 0 }]] },
+			},
+		});
+
+		const run = await n8n.execute('dtE2eSendRecall1');
+
+		const runData = (run.resultData ?? run.data?.resultData).runData;
+		const [sent, notSent] = runData['Tell people'][0].data.main.map((items) => items.map((item) => item.json));
+		expect(notSent).toEqual([]);
+		expect(sent.map((item) => item.userIds.length)).toEqual([20, 5]);
+		const [recalled, notRecalled] = runData['Take back'][0].data.main.map((items) => items.map((item) => item.json));
+		const [groupRecalled] = runData['Take back from the group'][0].data.main.map((items) => items.map((item) => item.json));
+		expect(notRecalled).toEqual([]);
+		expect(recalled.map((item) => item.processQueryKey)).toEqual(sent.map((item) => item.processQueryKey));
+		expect(groupRecalled).toEqual([expect.objectContaining({ openConversationId: 'cidGroupOps+A1/xyz==', recalled: true })]);
+		expect([...recalled, ...groupRecalled].every((item) => server.isRecalled(item.processQueryKey))).toBe(true);
+		for (const person of people) expect(server.received(person)).toBe(1);
+	});
 });

@@ -21,6 +21,14 @@ const SHOWN = {
 	recallRobotPrivateChatMessages: ['operation', 'robotCode', 'openConversationId', 'processQueryKeys'],
 	recallWorkNotification: ['operation', 'agentId', 'msgTaskId'],
 };
+/** The Send node's own parameters, and the ones each operation must show (Text for the default message type). */
+const SEND_PARAMETERS = ['operation', 'robotCode', 'openConversationId', 'agentId', 'userIds', 'remindType', 'content', 'messageType', 'title', 'text', 'msgKey', 'msgParam', 'msg'];
+const SEND_SHOWN = {
+	sendRobotDingMessage: ['operation', 'robotCode', 'userIds', 'remindType', 'content'],
+	sendRobotGroupMessage: ['operation', 'robotCode', 'openConversationId', 'messageType', 'text'],
+	sendRobotOneOnOneMessage: ['operation', 'robotCode', 'userIds', 'messageType', 'text'],
+	sendWorkNotification: ['operation', 'agentId', 'userIds', 'messageType', 'text'],
+};
 /** What "Add option" offers: Batch Size only where calls carry several keys, Check Unclear Outcomes where DingTalk has a read status. */
 const OPTIONS = {
 	recallRobotDingMessages: ['Parallel Calls', 'Retries', 'Retry Delay (Ms)', 'Timeout (Ms)'],
@@ -74,30 +82,36 @@ describe('the node in n8n’s editor', () => {
 		);
 	}
 
-	/** Opens the nodes panel on an empty canvas, searches for the node and picks one of its actions. */
-	async function addNode(action) {
+	/** Opens the nodes panel on an empty canvas, searches for `search`, and lists the nodes it finds. */
+	async function searchNodes(search) {
 		await page.goto(`${n8n.baseUrl}/workflow/new`);
 		const plus = page.getByTestId('canvas-plus-button');
 		await plus.waitFor({ timeout: 60_000 });
 		await plus.click();
-		await page.getByTestId('node-creator-search-bar').fill('DingTalk');
-		const item = page.getByTestId('node-creator-item-name').filter({ hasText: 'DingTalk Recall Message' }).first();
-		await item.waitFor({ timeout: 30_000 });
+		await page.getByTestId('node-creator-search-bar').fill(search);
+		await page.getByTestId('node-creator-item-name').first().waitFor({ timeout: 30_000 });
 		await page.waitForTimeout(700); // let the panel finish sliding in
-		await page.getByTestId('node-creator').screenshot({ path: path.join(SCREENSHOTS, 'nodes-panel.png') });
+		return (await page.getByTestId('node-creator-item-name').allInnerTexts()).map((text) => text.trim());
+	}
+
+	/** Picks one of `node`'s actions in the nodes panel (the screenshots are the recall node's). */
+	async function addNode(action, node = 'DingTalk Recall Message') {
+		await searchNodes('DingTalk');
+		const item = page.getByTestId('node-creator-item-name').filter({ hasText: node }).first();
+		if (node === 'DingTalk Recall Message') await page.getByTestId('node-creator').screenshot({ path: path.join(SCREENSHOTS, 'nodes-panel.png') });
 		await item.click();
 		const actionItem = page.getByTestId('node-creator').getByText(action, { exact: true });
 		await actionItem.waitFor({ timeout: 30_000 });
 		await page.waitForTimeout(700);
-		await page.getByTestId('node-creator').screenshot({ path: path.join(SCREENSHOTS, 'actions.png') });
+		if (node === 'DingTalk Recall Message') await page.getByTestId('node-creator').screenshot({ path: path.join(SCREENSHOTS, 'actions.png') });
 		await actionItem.click();
 		await page.getByTestId('node-parameters').waitFor({ timeout: 30_000 });
 	}
 
-	/** The node's parameters that the node panel shows. */
-	async function shownParameters() {
+	/** The node's parameters that the node panel shows, of `names`. */
+	async function shownParameters(names = NODE_PARAMETERS) {
 		const shown = [];
-		for (const name of NODE_PARAMETERS) {
+		for (const name of names) {
 			const input = page.getByTestId('node-parameters').locator(`[data-test-id="parameter-input-${name}"], [data-test-id="${name}-parameter-input-options-container"]`);
 			if ((await input.count()) && (await input.first().isVisible())) shown.push(name);
 		}
@@ -122,6 +136,25 @@ describe('the node in n8n’s editor', () => {
 		const offered = page.getByTestId('collection-parameter-option');
 		await offered.first().waitFor({ timeout: 10_000 });
 		expect((await offered.allInnerTexts()).map((text) => text.trim())).toEqual(OPTIONS[operation]);
+	});
+
+	test.each([
+		['sendRobotDingMessage', 'Send a DING from a robot', 'Send Robot DING Message'],
+		['sendRobotGroupMessage', 'Send a robot message to a group chat', 'Send Robot Group Message'],
+		['sendRobotOneOnOneMessage', 'Send a robot message to people one on one', 'Send Robot One-on-One Message'],
+		['sendWorkNotification', 'Send a work notification', 'Send Work Notification'],
+	])('%s: the Send node, added from the nodes panel, shows its parameters and only those', async (operation, action, operationName) => {
+		await addNode(action, 'DingTalk Send Message');
+		const parameters = page.getByTestId('node-parameters');
+		await expect(parameters.getByTestId('parameter-input-operation').locator('input').inputValue()).resolves.toBe(operationName);
+		await expect(shownParameters(SEND_PARAMETERS)).resolves.toEqual(SEND_SHOWN[operation]);
+		if (operation === 'sendRobotOneOnOneMessage') await parameters.screenshot({ path: path.join(SCREENSHOTS, 'send-operation.png') });
+	});
+
+	test('the nodes panel finds the DingTalk nodes by the words users type: 钉钉, 撤回, 发送', async () => {
+		await expect(searchNodes('钉钉')).resolves.toEqual(expect.arrayContaining(['DingTalk Recall Message', 'DingTalk Send Message']));
+		await expect(searchNodes('撤回')).resolves.toEqual(expect.arrayContaining(['DingTalk Recall Message']));
+		await expect(searchNodes('发送')).resolves.toEqual(expect.arrayContaining(['DingTalk Send Message']));
 	});
 
 	test('the credential’s Test button: good keys pass; a failed test says what to fix, with DingTalk’s code and the URL', async () => {

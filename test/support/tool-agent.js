@@ -6,7 +6,7 @@
  * calls in the node's parameters.
  */
 const { credentialsFor } = require('./fixture');
-const { runWorkflow, NodeTypes, NODE_TYPE } = require('./n8n-harness');
+const { runWorkflow, NodeTypes, NODE_TYPE, SEND_NODE_TYPE } = require('./n8n-harness');
 
 const AGENT_TYPE = 'test.agent';
 const TOOL_NAME = 'Recall DingTalk messages';
@@ -37,8 +37,8 @@ class TestAgent {
 	}
 }
 
-/** Runs Agent ← tool once: the agent calls the tool with `toolCall`; returns what the agent read. */
-async function callTool({ server, toolParameters, toolCall }) {
+/** Runs Agent ← tool once (the Recall node, or with `send` the Send node): the agent calls it with `toolCall`; returns what the agent read. */
+async function callTool({ server, toolParameters, toolCall, send = false, toolName = TOOL_NAME }) {
 	const credentials = credentialsFor(server);
 	const nodes = [
 		{
@@ -51,15 +51,15 @@ async function callTool({ server, toolParameters, toolCall }) {
 		},
 		{
 			id: 'tool',
-			name: TOOL_NAME,
-			type: `${NODE_TYPE}Tool`,
+			name: toolName,
+			type: `${send ? SEND_NODE_TYPE : NODE_TYPE}Tool`,
 			typeVersion: 1,
 			position: [200, 200],
 			parameters: toolParameters,
 			credentials: { dingTalkApi: { id: 'cred-1', name: 'DingTalk test app' } },
 		},
 	];
-	const connections = { [TOOL_NAME]: { ai_tool: [[{ node: 'Agent', type: 'ai_tool', index: 0 }]] } };
+	const connections = { [toolName]: { ai_tool: [[{ node: 'Agent', type: 'ai_tool', index: 0 }]] } };
 	const run = await runWorkflow({
 		nodes,
 		connections,
