@@ -12,11 +12,12 @@
  *
  * Then incident storms: many executions of the node at once on one DingTalk app, in one process or in
  * two (queue-mode workers), against the server limited to DingTalk's standard 20 calls per second.
- * Then DINGs: 200 robot DING messages recalled (one call each) against the same 20 calls per second.
+ * Then DINGs: 200 robot DING messages recalled (one call each) against the same 20 calls per second; and
+ * sends: 1,000 people one-on-one (50 calls of 20) and 200 group messages (one call each), at 20 calls a second.
  *
  * Each measurement runs in its own child process, so its peak RSS is its own; the server runs here.
  * Writes test/bench/results.json and results.md, and the figures in docs/benchmark.md.
- * `--only=single`, `--only=storms` or `--only=ding` measures one part and keeps the others' last figures;
+ * `--only=single`, `--only=storms`, `--only=ding` or `--only=send` measures one part and keeps the others' last figures;
  * `--only=report` measures nothing and writes the documents again from the last figures.
  */
 const { execFileSync, spawn } = require('node:child_process');
@@ -31,6 +32,9 @@ const CONCURRENCY = 5; // the node's default Parallel Calls
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
 const ROBOT = 'dingBenchBot';
 const DING = 'recallRobotDingMessages';
+const SEND_ONE_ON_ONE = 'sendRobotOneOnOneMessage';
+const SEND_GROUP = 'sendRobotGroupMessage';
+const BENCH_GROUP = 'cidBenchGroup+A1/xyz==';
 const here = __dirname;
 
 // ---------------------------------------------------------------- child: one measurement
@@ -47,10 +51,12 @@ async function measureInChild({ approach, keys, warmupKeys, perItem, apiBaseUrl,
 	};
 	// Under a rate limit the warm-up uses an app of its own, so its calls take none of the measured app's.
 	const warmupCredentialData = warmupApp ? { ...credentialData, clientId: warmupApp[0], clientSecret: warmupApp[1] } : credentialData;
-	const parameters =
-		operation === DING
-			? { operation, robotCode: ROBOT, openDingIds: '={{ $json.keys }}', options: {} }
-			: { operation: 'recallRobotOneOnOneMessages', robotCode: ROBOT, processQueryKeys: '={{ $json.keys }}', options: {} };
+	const sends = operation === SEND_ONE_ON_ONE || operation === SEND_GROUP;
+	const parameters = {
+		[DING]: { operation, robotCode: ROBOT, openDingIds: '={{ $json.keys }}', options: {} },
+		[SEND_ONE_ON_ONE]: { operation, robotCode: ROBOT, userIds: '={{ $json.keys }}', messageType: 'text', text: 'Disk full on db-01', options: {} },
+		[SEND_GROUP]: { operation, robotCode: ROBOT, openConversationId: BENCH_GROUP, messageType: 'text', text: '={{ $json.keys }}', options: {} },
+	}[operation] ?? { operation: 'recallRobotOneOnOneMessages', robotCode: ROBOT, processQueryKeys: '={{ $json.keys }}', options: {} };
 	let recall;
 	if (approach === 'node') {
 		const { runNode, CredentialsHelper } = require('../support/n8n-harness');
@@ -60,6 +66,7 @@ async function measureInChild({ approach, keys, warmupKeys, perItem, apiBaseUrl,
 			const items = [];
 			for (let i = 0; i < batchKeys.length; i += itemSize) items.push({ keys: itemSize === 1 ? batchKeys[i] : batchKeys.slice(i, i + itemSize) });
 			const result = await runNode({
+				send: sends,
 				items,
 				credentials,
 				credentialId,
@@ -440,6 +447,7 @@ function markdown(report) {
 	lines.push('', `Time from 10,000 to 100,000 keys (node): ×${report.growth10kTo100k} for ×10 the keys.`);
 	if (report.storms) lines.push('', stormsMarkdown(report.storms));
 	if (report.ding) lines.push('', dingMarkdown(report.ding));
+	if (report.sends) lines.push('', sendsMarkdown(report.sends));
 	return lines.join('\n');
 }
 
@@ -460,6 +468,7 @@ function summaryMarkdown(report) {
 		lines.push(`- Incident storms (up to 100 executions at once, one app, up to ${processes} processes): slowest execution ≤ ${slowest}× the floor DingTalk's limit allows, ${failed} Failed.`);
 	}
 	if (report.ding) lines.push(`- ${report.ding.dings} DINGs, one call each, at 20 calls/s: ${report.ding.overFloor}× the floor, ${report.ding.failed} Failed.`);
+	for (const row of report.sends ?? []) lines.push(`- Send: ${row.what}, at 20 calls/s: ${row.overFloor}× the floor, ${row.failed} Failed, every recipient once.`);
 	return lines.join('\n');
 }
 
@@ -602,6 +611,69 @@ async function measureDing() {
 	}
 }
 
+/** Sends: one execution, 1,000 people one-on-one in one item (50 calls of 20) and 200 group messages (200 items, a call each). */
+const SEND_RUNS = [
+	{ operation: SEND_ONE_ON_ONE, what: '1,000 people one-on-one, one item', recipients: 1000, perItem: 1000, path: PATHS.batchSend },
+	{ operation: SEND_GROUP, what: '200 group messages, one item each', recipients: 200, perItem: 1, path: PATHS.groupSend },
+];
+
+/** Sends against the server allowing 20 calls per second: against the floor of their calls, never a message twice. */
+async function measureSends() {
+	const rows = [];
+	for (const run of SEND_RUNS) {
+		console.error(`${run.what}, ${STORM_LIMIT_PER_SECOND} calls per second:`);
+		const apps = { 'ding-app-key': 'ding-app-secret', 'ding-warmup-key': 'ding-warmup-secret' };
+		const conversations = { [BENCH_GROUP]: { kind: 'group', robots: [ROBOT] } };
+		const server = await new DingTalkServer({ apps, robots: [ROBOT], conversations, latencyMs: LATENCY_MS, rateLimitPerSecond: STORM_LIMIT_PER_SECOND }).start();
+		try {
+			const recipients = Array.from({ length: run.recipients }, (_, index) => `user${index}`);
+			const result = await runChild({
+				approach: 'node',
+				operation: run.operation,
+				keys: recipients,
+				warmupKeys: recipients.slice(0, 20).map((userId) => `warm-${userId}`),
+				warmupApp: ['ding-warmup-key', 'ding-warmup-secret'],
+				perItem: run.perItem,
+				apiBaseUrl: server.apiBaseUrl,
+				oapiBaseUrl: server.oapiBaseUrl,
+			});
+			const calls = server.callsTo(run.path).filter((call) => call.at >= result.measuredFrom);
+			const admitted = calls.filter((call) => call.status !== 403).length;
+			const floorMs = stormFloorMs(admitted);
+			const received = run.operation === SEND_GROUP ? [server.received(BENCH_GROUP)] : recipients.map((userId) => server.received(userId));
+			const row = {
+				date: today(),
+				what: run.what,
+				latencyMs: LATENCY_MS,
+				limitPerSecond: STORM_LIMIT_PER_SECOND,
+				callsAdmitted: admitted,
+				throttledCalls: calls.length - admitted,
+				failed: result.failed,
+				everyoneOnce: run.operation === SEND_GROUP ? received[0] === run.recipients : received.every((count) => count === 1),
+				wallMs: Math.round(result.wallMs),
+				floorMs,
+				overFloor: ratio(result.wallMs, floorMs),
+			};
+			row.met = row.overFloor <= 1.1 && row.failed === 0 && row.everyoneOnce;
+			console.error(`  ${row.what}: ${row.wallMs} ms, ${row.overFloor}× floor, ${row.throttledCalls} throttled / ${row.callsAdmitted} calls, ${row.failed} Failed`);
+			rows.push(row);
+		} finally {
+			await server.stop();
+		}
+	}
+	return rows;
+}
+
+function sendsMarkdown(sends) {
+	return [
+		`Sends, measured ${sends[0].date}: one execution of the Send node, the server allowing ${sends[0].limitPerSecond} calls per second. Floor = (⌈calls ÷ ${sends[0].limitPerSecond}⌉ − 1) s + one ${sends[0].latencyMs} ms round trip. Target: within 1.10× the floor, nothing Failed, every recipient (the group: every message) once.`,
+		'',
+		'| send | calls admitted | throttled answers | Failed | every recipient once | floor | wall time | wall ÷ floor | target |',
+		'| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | --- |',
+		...sends.map((row) => `| ${row.what} | ${row.callsAdmitted} | ${row.throttledCalls} | ${row.failed} | ${row.everyoneOnce ? 'yes' : 'no'} | ${(row.floorMs / 1000).toFixed(2)} s | ${(row.wallMs / 1000).toFixed(2)} s | ${row.overFloor}× | ${row.met ? 'met' : 'missed'} |`),
+	].join('\n');
+}
+
 function dingMarkdown(ding) {
 	return [
 		`DINGs, measured ${ding.date}: one execution recalls ${ding.dings} robot DING messages, one call each (DingTalk recalls one DING per call), the server allowing ${ding.limitPerSecond} calls per second. Floor = (⌈${ding.dings} ÷ ${ding.limitPerSecond}⌉ − 1) s + one ${ding.latencyMs} ms round trip. Target: within 1.10× the floor, nothing Failed.`,
@@ -620,12 +692,13 @@ async function main() {
 	execFileSync('npm', ['run', 'build', '--silent'], { cwd: path.resolve(here, '../..'), stdio: ['ignore', 'ignore', 'inherit'] });
 	const resultsFile = path.join(here, 'results.json');
 	const previous = fs.existsSync(resultsFile) ? JSON.parse(fs.readFileSync(resultsFile, 'utf8')) : {};
-	const { storms: previousStorms, ding: previousDing, ...previousSingle } = previous;
+	const { storms: previousStorms, ding: previousDing, sends: previousSends, ...previousSingle } = previous;
 	const measures = (part) => !only || only === part;
 	const single = measures('single') ? await measureSingleRuns() : previousSingle;
 	const storms = measures('storms') ? await measureStorms() : previousStorms;
 	const ding = measures('ding') ? await measureDing() : previousDing;
-	const report = { ...single, storms, ding };
+	const sends = measures('send') ? await measureSends() : previousSends;
+	const report = { ...single, storms, ding, sends };
 	const table = markdown(report);
 	fs.writeFileSync(resultsFile, `${JSON.stringify(report, null, 2)}\n`);
 	fs.writeFileSync(path.join(here, 'results.md'), `${table}\n`);
