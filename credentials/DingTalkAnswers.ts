@@ -1,9 +1,4 @@
-/**
- * DingTalk's answers, sorted into what the caller does next: one table for every API the package calls —
- * the token APIs of both app types, robot recall, read status, DING recall and work notifications, on both
- * hosts. The credential and the node's transport read answers only through this module. The rows come
- * from DingTalk's documentation and from its recorded answers (`dingtalk-api.md`), which win where they differ.
- */
+/** DingTalk's answers, every API on both hosts, sorted into what the caller does next: the one place the package reads them. */
 
 /** Whom a configuration error concerns: the whole app (stop the run), or one robot or chat (fail its keys only). */
 export type ConfigurationScope = 'app' | 'pool';
@@ -85,10 +80,7 @@ const throttle = (perSecond: boolean): Meaning => ({ kind: 'throttled', perSecon
 const TOKEN_REJECTED: Meaning = { kind: 'tokenRejected' };
 const BUSY: Meaning = { kind: 'throttled', perSecond: false };
 
-/**
- * Every code DingTalk documents or was recorded giving, on the `api` host (`code`) and the `oapi` host
- * (`errcode`, or the `sub_code` an errcode 88 wraps). A new answer shape is one row here.
- */
+/** Every code DingTalk documents or was recorded giving, on both hosts: a new answer shape is one row here. */
 const CODES: ReadonlyMap<string, Meaning> = new Map<string, Meaning>([
 	// The token and how it travels.
 	['InvalidAuthentication', TOKEN_REJECTED],
@@ -161,10 +153,7 @@ const CODES: ReadonlyMap<string, Meaning> = new Map<string, Meaning>([
 	['400002', refusal('DingTalk does not know this agentId and msgTaskId pair: the notification may already have been recalled (by an earlier run, or by hand), it may be older than 24 hours, or an ID is wrong. Look in DingTalk and check both IDs before recalling it again.')],
 ]);
 
-/**
- * A code or reason that says DingTalk failed internally — `system.error`, `SYSTEM_ERROR`, "system error",
- * `ServiceException`, `UnknownError` … in any spelling or case: a passing fault.
- */
+/** `system.error`, "system error", `ServiceException`, `UnknownError` … in any spelling: DingTalk failed for a moment. */
 function isInternalFailure(code: string): boolean {
 	const word = code.toLowerCase().replace(/[^a-z]/g, '');
 	return /^(system|server|internal|service|unknown)(error|exception|fault|unavailable)$/.test(word) || word === 'serviceunavailable';
@@ -214,11 +203,7 @@ export function codeLabel(code: string): string {
 /** What sets one of DingTalk's APIs apart when its answer is read. */
 export interface ApiShape {
 	host: 'api' | 'oapi';
-	/**
-	 * Fields DingTalk's 2xx answer of this API carries (any one of them): without them the body is not
-	 * DingTalk's answer (a gateway's `{}`, an error in another shape). The oapi host's `errcode: 0` stands
-	 * for them there.
-	 */
+	/** Fields DingTalk's 2xx answer of this API carries (one is enough): without them the body is a gateway's. */
 	resultFields: readonly string[];
 	/** A field the answer repeats from the call (a DING's `openDingId`): an answer that names another value is not about this call. */
 	echo?: { field: string; value: string };
@@ -368,10 +353,7 @@ export function isUnreachable(error: unknown): boolean {
 	return NOT_CONNECTED.has(networkCode(error) ?? '');
 }
 
-/**
- * A request that got no answer: a timeout or a dropped connection is a lost answer (DingTalk may have
- * acted); no connection at all failed before the call went. No part of the request is echoed: it holds secrets.
- */
+/** A request with no answer: lost (DingTalk may have acted), or failed before it went (no connection); never echoed, it holds secrets. */
 export function classifyRequestFailure(error: unknown): Answer {
 	const code = networkCode(error);
 	const messages = errorChain(error).map((level) => level.message).filter((message): message is string => typeof message === 'string');
@@ -396,10 +378,7 @@ export type KeyVerdict =
 			documented: boolean;
 	  };
 
-/**
- * The keys a per-key answer names (`successResult` lists the recalled ones, `failedResult` maps the others
- * to DingTalk's reason), at any HTTP status. A key it does not name is not heard.
- */
+/** The keys a per-key answer names (`successResult`, `failedResult` with DingTalk's reason), at any HTTP status. */
 export function keyVerdicts(body: Record<string, unknown> | undefined): Map<string, KeyVerdict> {
 	const verdicts = new Map<string, KeyVerdict>();
 	const successResult = body?.successResult;

@@ -237,13 +237,7 @@ export class DingTalkApi implements ICredentialType {
 		this.preAuthentication = requestToken(clock);
 	}
 
-	/**
-	 * One token, two ways to send it: a header on the new-style host, a query parameter on the old-style
-	 * one. n8n's legacy request helper (the HTTP Request node's) names the address `uri`, not `url`; it
-	 * renews the token after any failure and repeats the request, so a due token is refused there before it
-	 * goes out. Everywhere else the token is sent as it is: n8n's other helpers renew only after HTTP 401,
-	 * and the node renews due tokens itself before its calls.
-	 */
+	/** One token, a header on the new-style host and a query parameter on the old; a due token is refused to the HTTP Request node's helper, which then renews it. */
 	async authenticate(
 		credentials: ICredentialDataDecryptedObject,
 		requestOptions: IHttpRequestOptions,

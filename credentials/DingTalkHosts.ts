@@ -57,11 +57,7 @@ function isUnder(url: string, base: string): boolean {
 	return base !== '' && (url === base || url.startsWith(`${base}/`) || url.startsWith(`${base}?`));
 }
 
-/**
- * Which of the credential's hosts a URL goes to, and so how the token travels: the base URL it lies under
- * (the longer one, where one contains the other). Only a URL under neither, or under one address given for
- * both, is told by its path: new-style APIs are versioned (`/v1.0/…`).
- */
+/** The host a URL goes to, so how the token travels: the base URL it lies under (the longer one), else its path (`/v1.0/…` is new-style). */
 export function hostOf(credentials: ICredentialDataDecryptedObject, url: string): keyof DingTalkBaseUrls {
 	const { api, oapi } = dingTalkBaseUrls(credentials);
 	const underApi = isUnder(url, api);

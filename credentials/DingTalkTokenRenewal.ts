@@ -23,11 +23,7 @@ export function tokenDue(credentials: ICredentialDataDecryptedObject, now: numbe
 /** How a token request ended, as far as n8n 1.x keeps it: it drops the cause of an error it wraps, but keeps its description. */
 const TOKEN_DESCRIPTION = /^DingTalk's token API answered: (\w+) (\S+)$/;
 
-/**
- * Thrown by the credential's preAuthentication when no token could be had. Its message is for people (n8n's
- * credential test shows it as it is) and holds no secret; `tokenAnswer` is how the token request ended, which
- * decides whether it is repeated. No field is named `code`: n8n's tester would show that instead of the message.
- */
+/** No token could be had: the message is for people (n8n's credential test shows it; a `code` field it would show instead). */
 export class DingTalkTokenError extends Error {
 	readonly description: string;
 
@@ -62,10 +58,7 @@ export function secretsOf(credentials: ICredentialDataDecryptedObject): string[]
 		.filter((value): value is string => typeof value === 'string' && value.length >= 4);
 }
 
-/**
- * A request's header that asks for a token only: n8n runs preAuthentication for it (with an empty token),
- * stores the token, and `authenticate` then stops the request before it goes, with `DingTalkTokenReady`.
- */
+/** Asks for a token only: n8n runs preAuthentication and stores the token, then `authenticate` stops the request. */
 export const TOKEN_ONLY_HEADER = 'x-dingtalk-token-only';
 
 /** Thrown by `authenticate` for a token-only request: n8n has the token, nothing is to be sent. */
@@ -82,11 +75,7 @@ export function isTokenReady(error: unknown): boolean {
 	return errorChain(error).some((level) => level.dingTalkTokenReady === true);
 }
 
-/**
- * Thrown by `authenticate`, before any request goes out, when n8n's legacy request helper (the HTTP Request
- * node's) is about to send a token that is due: that helper renews the token after any failure and repeats
- * the request. (DingTalk's oapi host answers an expired token with HTTP 200, after which nothing would renew it.)
- */
+/** A due token refused to the HTTP Request node's helper, which renews after any failure (the oapi host answers an expired token with a 200). */
 export class DingTalkTokenDueError extends Error {
 	constructor() {
 		super('The stored DingTalk access token is due for renewal');

@@ -124,19 +124,12 @@ export function setupError(context: IExecuteFunctions, setup: SetupProblem): Nod
 	});
 }
 
-/**
- * An agent's tool is the node's `…Tool` type, which n8n derives from a `usableAsTool` node. The type
- * tells it on every path that runs a tool (the agent's own call, the MCP Server Trigger, the engine
- * running an agent's tool request) and in n8n 1.x and 2.x alike; `isToolExecution()` does not.
- */
+/** A tool is n8n's `…Tool` type of the node: on every tool path, 1.x and 2.x alike (`isToolExecution()` is not). */
 export function runsAsTool(node: INode): boolean {
 	return node.type.endsWith('Tool');
 }
 
-/**
- * The outputs as the node gives them: as a tool, every item on the first output (n8n hands an agent only
- * that one), Success items first, then Failed, each in the order the items were given.
- */
+/** The outputs; as a tool, every item on the first (n8n hands an agent only that one), Success first. */
 export function asGiven(node: INode, outputs: INodeExecutionData[][]): INodeExecutionData[][] {
 	return runsAsTool(node) ? [outputs.flat()] : outputs;
 }

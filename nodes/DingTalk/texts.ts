@@ -1,7 +1,4 @@
-/**
- * What the node says to people: the sentences of Failed items and of the errors that stop a run. What
- * DingTalk's own codes mean lives with them, in the table of DingTalk's answers; these are the node's words.
- */
+/** What the nodes say to people in their own words (what DingTalk's codes mean lives in the answer table). */
 import type { Answer } from '../../credentials/DingTalkAnswers';
 import { NODE_CODES, textFor } from '../../credentials/DingTalkAnswers';
 

@@ -5,10 +5,7 @@ export function chunk<T>(list: readonly T[], size: number): T[][] {
 	return slices;
 }
 
-/**
- * Groups values by a pool name (a robotCode, an agentId) and keeps each value once per pool, in the
- * order first seen: DingTalk is asked once per unique key, however often it was given.
- */
+/** Each value once per pool, in the order first seen: DingTalk is asked once per unique key. */
 export function uniqueByPool(entries: Iterable<{ pool: string; value: string }>): Map<string, string[]> {
 	const seen = new Map<string, Set<string>>();
 	for (const { pool, value } of entries) {
@@ -19,10 +16,7 @@ export function uniqueByPool(entries: Iterable<{ pool: string; value: string }>)
 	return new Map([...seen].map(([pool, values]) => [pool, [...values]]));
 }
 
-/**
- * Runs `worker` over `tasks` with at most `concurrency` in flight. Stops taking new tasks once
- * `shouldStop` says so; tasks never started are simply not run.
- */
+/** Runs `worker` over `tasks`, at most `concurrency` at once, none started once `shouldStop` says so. */
 export async function runWithConcurrency<T>(
 	tasks: readonly T[],
 	concurrency: number,

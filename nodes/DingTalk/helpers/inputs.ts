@@ -46,11 +46,7 @@ export interface ParsedList {
 	problems: InputProblem[];
 }
 
-/**
- * Splits one item's parameter into its parts: a single value, an array of values, or a comma-separated
- * string. Parts are trimmed and empty parts dropped; parts of the wrong type become problems.
- * `validate` returns a problem sentence for a part that is text but not acceptable.
- */
+/** One item's value, an array or a comma-separated string, into trimmed parts, and problems for parts `validate` refuses. */
 export function parseList(
 	value: unknown,
 	what: string,
@@ -172,12 +168,7 @@ export function parseOpenConversationId(value: unknown): SingleValue {
 /** `={{ $json.field }}` or `={{ $json.field.inner }}`: the expressions nearly every workflow gives this node. */
 const JSON_PATH_EXPRESSION = /^=\{\{\s*\$json((?:\.[A-Za-z_$][\w$]*)+)\s*\}\}$/;
 
-/**
- * A parameter's value for one item. `={{ $json.field }}` (or a dotted path) is read straight from the
- * item, which is what n8n's expression engine returns for it, at a fraction of the cost: evaluating it
- * takes about 0.25 ms per item, seconds for the tens of thousands of keys an incident flow may recall.
- * Anything else goes through n8n's `getNodeParameter`.
- */
+/** A parameter's value per item: `={{ $json.a.b }}` read straight from the item, as n8n's expression engine would, 0.25 ms an item faster. */
 export function parameterReader(context: IExecuteFunctions, items: INodeExecutionData[], name: string) {
 	const raw = context.getNode().parameters[name];
 	const path = typeof raw === 'string' ? JSON_PATH_EXPRESSION.exec(raw)?.[1].slice(1).split('.') : undefined;

@@ -34,11 +34,7 @@ export function stoppedAnswer(onItsWay: boolean): Answer {
 		: { kind: 'cancelled', code: 'cancelled', message: 'the execution was stopped before the call went' };
 }
 
-/**
- * Sends one call, once, with the token in `data`, through n8n's `httpRequestWithAuthentication` (so n8n's
- * proxy settings and credential handling apply; n8n aborts it when the execution is stopped), and sorts the
- * answer, every secret of `data` masked in it.
- */
+/** One call, once, through n8n's `httpRequestWithAuthentication` (its proxy, its credential handling, its stop), sorted, secrets masked. */
 export async function sendOnce(
 	context: IExecuteFunctions,
 	baseUrls: DingTalkBaseUrls,
@@ -88,12 +84,7 @@ function tokenUnavailable({ message, tokenAnswer }: Pick<DingTalkTokenError, 'me
 	return { kind: 'tokenUnavailable', code: tokenAnswer.code, message, tokenAnswer };
 }
 
-/**
- * Has n8n get a new access token and store it, sending nothing else: given credential data with an empty
- * token, n8n runs the credential's preAuthentication and stores what it returns; the credential's
- * `authenticate` then stops the request. Returns nothing when n8n has the token, or how the request failed
- * (n8n 1.x keeps too little of the error to tell the token was had: the caller reads the stored one).
- */
+/** Has n8n get a new token and store it, sending nothing else (see TOKEN_ONLY_HEADER); how it failed, if it did. */
 export async function requestNewToken(context: IExecuteFunctions, url: string, data: ICredentialDataDecryptedObject): Promise<Answer | undefined> {
 	const credentialsDecrypted = { id: '', name: '', type: CREDENTIAL_TYPE, data: { ...data, accessToken: '' } };
 	try {

@@ -38,11 +38,7 @@ function pacerHears(answer: Answer): Hearing {
 	return answer.kind === 'throttled' ? 'throttled' : 'admitted';
 }
 
-/**
- * Talks to DingTalk for one node run: each call waits for its turn with the app's shared pacer, goes with
- * the process's token (the session), and is repeated after faults and throttling (the retry policy). Once the
- * execution is stopped, no call starts and nothing more is repeated.
- */
+/** Talks to DingTalk for one node run: paced, with the process's token, repeated as the retry policy says, until the stop. */
 export class DingTalkClient {
 	readonly baseUrls: DingTalkBaseUrls;
 
@@ -74,12 +70,8 @@ export class DingTalkClient {
 	}
 
 	/**
-	 * Sends a call until its answer is final: ok, refused, a configuration error, the stop, or a fault that
-	 * outlasted the retries. `hear` gets every attempt's answer, the lost ones too: DingTalk may have done
-	 * what a lost attempt asked. With `once`, the call is sent once (a refused token is still renewed): for
-	 * questions such as a read status, whose answer only confirms what a recall call may have done. With
-	 * `onlyUnsent` (a send, which DingTalk does not de-duplicate), only an answer showing that DingTalk did not
-	 * carry the call out is repeated: a repeat after a lost answer could put out a message twice.
+	 * Sends a call until its answer is final; `hear` gets every attempt's, lost ones too (DingTalk may have acted).
+	 * `once`: a question, sent once; `onlyUnsent`: a send, repeated only where DingTalk did not carry it out.
 	 */
 	async call(call: DingTalkCall, { once = false, onlyUnsent = false, hear }: { once?: boolean; onlyUnsent?: boolean; hear?: (answer: Answer) => void } = {}): Promise<Answer> {
 		const send = async () => {

@@ -52,10 +52,7 @@ interface PacedCall {
 const SHORTEST_LONGEST_PAUSE = 3;
 const LONGEST_LONGEST_PAUSE = 16;
 
-/**
- * Paces the calls to one DingTalk API of one app for every execution in the process, first come first
- * served, under the rate DingTalk admits; it learns that rate, and its share of it, from DingTalk's answers.
- */
+/** Paces one app's calls to one API, first come first served, under the share of DingTalk's limit its answers teach. */
 export class Pacer {
 	phase: Phase;
 

@@ -16,10 +16,7 @@ export function appIdentity(credentials: ICredentialDataDecryptedObject): string
 		: `app ${String(credentials.clientId)}`;
 }
 
-/**
- * What the executions of one n8n process share: the clock, one access token per app and host, and one
- * pacer per app and API. n8n loads the nodes once per process, so every execution there shares `thisProcess`.
- */
+/** What the executions of one n8n process share: the clock, a token per app and host, a pacer per app and API. */
 export class DingTalkProcess {
 	private readonly pacers = new Map<string, Pacer>();
 

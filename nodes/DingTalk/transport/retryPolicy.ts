@@ -30,10 +30,7 @@ export interface Repeats {
 	throttles: number;
 }
 
-/**
- * When to repeat a call and how long to wait first: passing faults within Retries, throttling a few
- * times more, on the transport's clock, and never once the execution is stopped.
- */
+/** When to repeat a call, and how long to wait first: faults within Retries, throttling a few times more, never after the stop. */
 export class RetryPolicy {
 	constructor(
 		readonly settings: RetrySettings,
@@ -50,10 +47,7 @@ export class RetryPolicy {
 		await waitUnlessStopped(this.clock, backoffMs(attempt, this.settings.retryDelayMs), this.signal);
 	}
 
-	/**
-	 * Waits before `answer` is repeated; false where it is final (its kind, the repeats spent, or the stop).
-	 * `onlyUnsent`: a send, repeated only where DingTalk surely did not carry it out (throttled, no connection made).
-	 */
+	/** Waits before `answer` is repeated, or false; `onlyUnsent` (a send): only throttled or never connected. */
 	async waitToRepeat(answer: Answer, repeats: Repeats, onlyUnsent = false): Promise<boolean> {
 		if (this.stopped) return false;
 		if (answer.kind === 'throttled' && repeats.throttles < MAX_THROTTLE_RETRIES) {

@@ -26,11 +26,7 @@ export interface KeyRequest {
 /** A configuration error: what DingTalk (or the node) said is set up wrongly. */
 export type ConfigurationAnswer = Extract<Answer, { kind: 'configuration' }>;
 
-/**
- * How a batch ended: done, or refused for a setup error: of the whole app (the run stops instead of
- * failing every key alike), or of the batch's robot or chat (that pool's keys fail, the others go on).
- * What the batch learned before stays in its ledger.
- */
+/** How a batch ended: done, or a setup error of its pool (its keys fail) or of the app (the run stops). */
 export type BatchEnd = { ended: 'done' } | { ended: 'configuration'; answer: ConfigurationAnswer };
 
 export const BATCH_DONE: BatchEnd = { ended: 'done' };
@@ -147,13 +143,7 @@ function configurationFailure(context: IExecuteFunctions, answer: Answer, ledger
 /** Recalls one batch of a pool, its outcomes put in `ledger`: `pool` holds the pool parameters' values, in the operation's order. */
 export type RecallBatch = (pool: string[], values: string[], ledger: KeyLedger) => Promise<BatchEnd>;
 
-/**
- * The shared recall loop: asks DingTalk once per unique value of each pool, in batches with bounded
- * concurrency, and gives every key request exactly one outcome, in the order the keys were given. A
- * configuration error of one pool (its robot, its chat) fails that pool's keys and sends none of its
- * other batches; one of the whole app stops the batches not yet started (with Continue On Fail, their
- * keys go to Failed with it); so does a stop of the execution.
- */
+/** The recall loop: each unique key once, in batches per pool, every key request one outcome in the order given. */
 export async function recallPooled(
 	context: IExecuteFunctions,
 	requests: readonly KeyRequest[],
@@ -224,10 +214,7 @@ export interface SingleRecallApi {
 	outcomeOfRefusal?: (answer: Answer) => RecallOutcome | undefined;
 }
 
-/**
- * The recall loop for APIs that recall one message per call (work notifications, DINGs): each unique
- * value is one call, paced and repeated like any other. DingTalk's answer with its API's fields is the recall.
- */
+/** The recall loop of one-message APIs (work notifications, DINGs): a call per unique value. */
 export async function recallEach(
 	context: IExecuteFunctions,
 	client: DingTalkClient,

@@ -89,14 +89,12 @@ function recallCall(api: RobotRecallApi, pool: RobotPool, keys: string[]): DingT
 	return { host: 'api', path: api.recallPath, json, resultFields: RECALL_RESULT_FIELDS };
 }
 
-/** One batch's work: its API, pool and ledger, and the codes no document lists that refused a single key of the pool. */
+/** One batch's work: its API, pool and the pool's ledger. */
 interface BatchRun {
 	client: DingTalkClient;
 	api: RobotRecallApi;
 	pool: RobotPool;
 	ledger: KeyLedger;
-	/** About the call, not a key: the pool's batches take such a refusal without being split again. */
-	callCodes: Set<string>;
 }
 
 /** A refusal of a whole call. */
@@ -119,15 +117,7 @@ async function inTurn(...steps: Array<() => Promise<KeysEnd>>): Promise<KeysEnd>
 	return { again };
 }
 
-/**
- * One recall call for `keys`, its outcomes put in the ledger; returns the keys worth asking again (DingTalk
- * failed on them for a moment, or its answer did not name them). Keys a per-key answer names are heard,
- * whatever the HTTP status. A call refused as a whole is split (as `split` lets) so that its other
- * keys are still recalled: for a bad key, until the bad keys stand alone; for too many keys, in halves; for
- * a code no document lists, which is more often about the call than a key, at most three calls (itself,
- * its first key alone, the rest), and once such a code refused a single key, the pool's other batches take
- * it without being split.
- */
+/** One recall call for `keys`, told to the ledger; a call refused as a whole is split (docs/reliability.md, "Refusals") as `split` lets. */
 async function recallKeys(run: BatchRun, keys: string[], split: Split = 'any'): Promise<KeysEnd> {
 	const { client, api, pool, ledger } = run;
 	const answer = await client.call(recallCall(api, pool, keys), { hear: (attempt) => ledger.hearAttempt(keys, attempt) });
@@ -155,11 +145,11 @@ async function recallKeys(run: BatchRun, keys: string[], split: Split = 'any'): 
 		ledger.answerLost(keys, outcomeOfAnswer(answer));
 		return { again: [] };
 	}
-	if (keys.length === 1 && answer.reach === 'call') run.callCodes.add(answer.code);
-	// Not split any further: the refusal is these keys' outcome (with `none`, the caller splits them, or tells them).
-	if (split === 'none') return { again: [], refusedWhole: answer };
+	if (keys.length === 1 && answer.reach === 'call') run.ledger.callCodes.add(answer.code);
+	// A bad key the caller isolates itself: the keys stay untold until then.
+	if (split === 'none' && answer.reach === 'key') return { again: [], refusedWhole: answer };
 	const forKeys = answer.reach === 'key' || answer.reach === 'size';
-	if (keys.length === 1 || (split === 'forKeys' && !forKeys) || run.callCodes.has(answer.code)) {
+	if (split === 'none' || keys.length === 1 || (split === 'forKeys' && !forKeys) || run.ledger.callCodes.has(answer.code)) {
 		for (const key of keys) ledger.tell(key, outcomeOfAnswer(answer));
 		return { again: [], refusedWhole: answer };
 	}
@@ -177,10 +167,7 @@ async function recallKeys(run: BatchRun, keys: string[], split: Split = 'any'): 
 	return await inTurn(async () => firstAlone, async () => await recallKeys(run, rest, 'forKeys'));
 }
 
-/**
- * Finds the bad keys of a call DingTalk refused for a key it did not name: in halves, and key by key once
- * both halves are refused too. Every key bad costs at most 1.15 calls a key (20 keys: 23 calls), none bad one call.
- */
+/** The bad keys of a call refused for a key it did not name, in halves, then key by key once both are refused: 20 bad keys, 23 calls. */
 async function isolateBadKeys(run: BatchRun, keys: string[]): Promise<KeysEnd> {
 	const singly = async (some: string[]) => await inTurn(...some.map((key) => async () => await recallKeys(run, [key])));
 	if (keys.length <= 3) return await singly(keys);
@@ -192,10 +179,6 @@ async function isolateBadKeys(run: BatchRun, keys: string[]): Promise<KeysEnd> {
 		ends.push(end);
 	}
 	const bad = halves.filter((_half, index) => 'again' in ends[index] && ends[index].refusedWhole?.reach === 'key');
-	for (const [index, half] of halves.entries()) {
-		const refusal = 'again' in ends[index] ? ends[index].refusedWhole : undefined;
-		if (refusal && refusal.reach !== 'key') for (const key of half) run.ledger.tell(key, outcomeOfAnswer(refusal));
-	}
 	const again = ends.flatMap((end) => ('again' in end ? end.again : []));
 	if (bad.length === 2) return await inTurn(async () => ({ again }), async () => await singly(keys));
 	if (bad.length === 1) return await inTurn(async () => ({ again }), async () => await isolateBadKeys(run, bad[0]));
@@ -217,16 +200,11 @@ async function recallWithRepeats(run: BatchRun, keys: string[]): Promise<BatchEn
 /** Read statuses that show the message still there: sent, or still being sent. */
 const NOT_RECALLED_STATUSES = new Set(['SUCCESS', 'PROCESSING']);
 
-/**
- * Asks DingTalk's read status, once, for each key whose outcome the status could settle (an answer about
- * it was lost, or DingTalk refused it for a reason no document lists): `RECALLED` moves it to Success, a
- * status DingTalk documents settles it as not recalled, anything else settles nothing. Keys just recalled
- * or clearly refused are never asked.
- */
+/** Asks the read status, once, of each key it could settle (`RECALLED` puts it on Success); keys recalled or clearly refused never. */
 async function confirmByReadStatus(run: BatchRun, keys: string[]): Promise<void> {
 	const { client, api, pool, ledger } = run;
 	if (!api.readStatus) return;
-	/** DingTalk refused the read status for the robot or the app: no other key's can be had either. */
+	// Refused for the robot or the app: no other key's can be had either.
 	let refusedForAll = false;
 	for (const key of keys) {
 		if (!ledger.needsReadStatus(key)) continue;
@@ -258,10 +236,7 @@ export function robotKeyParameters(api: RobotRecallApi): KeyParameters {
 	};
 }
 
-/**
- * The recall of a robot recall operation, the same machinery for every robot API: every input item's keys,
- * pooled per robot (and chat), recalled 20 per call.
- */
+/** The recall of every robot recall operation: the items' keys pooled per robot (and chat), 20 per call. */
 export function robotRecallOperation(api: RobotRecallApi) {
 	return async function recall(
 		this: IExecuteFunctions,
@@ -269,13 +244,8 @@ export function robotRecallOperation(api: RobotRecallApi) {
 		client: DingTalkClient,
 		settings: PoolSettings,
 	): Promise<INodeExecutionData[][]> {
-		const callCodesByPool = new Map<string, Set<string>>();
 		return await recallPooled(this, requests, settings, async ([robotCode, openConversationId = ''], keys, ledger) => {
-			const pool = { robotCode, openConversationId };
-			const poolName = JSON.stringify(pool);
-			let callCodes = callCodesByPool.get(poolName);
-			if (!callCodes) callCodesByPool.set(poolName, (callCodes = new Set()));
-			const run: BatchRun = { client, api, pool, ledger, callCodes };
+			const run: BatchRun = { client, api, pool: { robotCode, openConversationId }, ledger };
 			const end = await recallWithRepeats(run, keys);
 			if (end.ended === 'done' && settings.checkUnclear) await confirmByReadStatus(run, keys);
 			return end;

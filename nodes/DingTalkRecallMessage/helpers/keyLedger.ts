@@ -24,11 +24,11 @@ export interface KeyReport {
 	mayBeRecalled: boolean;
 }
 
-/**
- * What one pool's recall learned of each key. It outlives a setup error or a stop in the middle of a
- * batch, so nothing learned is lost.
- */
+/** What one pool's recall learned of each key: it outlives a setup error or a stop, so nothing learned is lost. */
 export class KeyLedger {
+	/** Codes no document lists that refused a single key: about the call, so the pool's batches take them unsplit. */
+	readonly callCodes = new Set<string>();
+
 	private readonly records = new Map<string, KeyRecord>();
 
 	private record(key: string): KeyRecord {
