@@ -9,7 +9,8 @@ const path = require('node:path');
 const { spawn } = require('node:child_process');
 const { DingTalkServer, PATHS } = require('./support/dingtalk-server');
 const { RecordingProxy, MESSAGE_LIMIT } = require('./live-check/recording-proxy');
-const { judge } = require('./live-check/verdicts');
+const { judge, judgeSend } = require('./live-check/verdicts');
+const { MESSAGE_TEXT } = require('./live-check/scenario');
 
 const SCRIPT = path.resolve(__dirname, 'live-check/live-check.js');
 const SECRET = 'live-check-known-secret-7f3a91';
@@ -70,6 +71,13 @@ function liveCheck(settings, args = []) {
 	});
 }
 
+const SENDS = [
+	['send robot one-on-one message', 'sendRobotOneOnOneMessage'],
+	['send robot group message', 'sendRobotGroupMessage'],
+	['send work notification', 'sendWorkNotification'],
+	['send DING (in-app)', 'sendRobotDingMessage'],
+];
+
 const CASES = [
 	'recall robot one-on-one message',
 	'recall robot group message',
@@ -95,12 +103,28 @@ describe('npm run live-check against the test server', () => {
 		expect(result.report.drift).toEqual([]);
 		expect(result.report.answers.length).toBeGreaterThanOrEqual(CASES.length + 5);
 
-		// Sent as the HTTP Request node does: the token in the header on the api host, in the query on the oapi host.
+		// Sent by the Send node, each message once, through the credential: the token in the header on the api host, in the query on the oapi host.
+		expect(result.stdout).toMatch(/^Sent 4 message\(s\) \(at most 10\) with the DingTalk Send Message node in n8n's engine:$/m);
+		for (const [name] of SENDS) expect(result.stdout).toMatch(new RegExp(`^  ${name.replace(/[()]/g, '\\$&')}: sent, key \\S+$`, 'm'));
+		expect(result.report.sends.map((row) => [row.case, row.operation, row.output, row.verdict])).toEqual(SENDS.map(([name, operation]) => [name, operation, 'Success', 'pass']));
 		const sends = [PATHS.batchSend, PATHS.groupSend, PATHS.dingSend, PATHS.workNotificationSend].map((sendPath) => server.callsTo(sendPath));
 		expect(sends.map((calls) => calls.length)).toEqual([1, 1, 1, 1]);
 		expect(sends.slice(0, 3).every(([call]) => call.headerToken && !call.queryToken)).toBe(true);
 		expect(sends[3][0].queryToken).toBeTruthy();
 		expect(result.report.messagesSent).toBe(4);
+		// What goes out, to whom: one text to the test user, one to the group, an in-app DING only.
+		const [[oneOnOne], [group], [ding], [notification]] = sends;
+		expect(oneOnOne.body).toEqual({ robotCode: ROBOT, userIds: ['manager01'], msgKey: 'sampleText', msgParam: JSON.stringify({ content: MESSAGE_TEXT }) });
+		expect(group.body).toEqual({ robotCode: ROBOT, openConversationId: GROUP, msgKey: 'sampleText', msgParam: JSON.stringify({ content: MESSAGE_TEXT }) });
+		expect(ding.body).toEqual({ robotCode: ROBOT, remindType: 1, receiverUserIdList: ['manager01'], content: MESSAGE_TEXT });
+		expect(notification.body).toMatchObject({ agent_id: Number(AGENT), userid_list: 'manager01', msg: { msgtype: 'text', text: { content: MESSAGE_TEXT } } });
+		expect([server.received('manager01', 'robot'), server.received('manager01', 'ding'), server.received('manager01', 'workNotification'), server.received(GROUP)]).toEqual([1, 1, 1, 1]);
+		// The recalls took the IDs from the Send node's Success items.
+		expect(server.isRecalled(oneOnOne.answer.processQueryKey)).toBe(true);
+		expect(server.isRecalled(group.answer.processQueryKey)).toBe(true);
+		expect(server.isNotificationRecalled(notification.answer.task_id)).toBe(true);
+		expect(server.callsTo(PATHS.dingRecall).map((call) => call.body)).toEqual([{ robotCode: ROBOT, openDingId: ding.answer.openDingId }]);
+		expect(server.callsTo(PATHS.dingRecall)[0].status).toBe(200);
 
 		const tokens = [...server.tokens.keys()];
 		expect(tokens.length).toBeGreaterThan(0);
@@ -130,6 +154,9 @@ describe('npm run live-check against the test server', () => {
 		expect(result.code).toBe(0);
 		expect(server.calls).toEqual([]);
 		for (const sendPath of [PATHS.batchSend, PATHS.groupSend, PATHS.workNotificationSend, PATHS.dingSend]) expect(result.stdout).toContain(sendPath);
+		for (const [, operation] of SENDS) expect(result.stdout).toContain(`"operation":"${operation}"`);
+		expect(result.stdout).toContain('"remindType":"app"');
+		expect(result.stdout).toMatch(/send with the DingTalk Send Message node/);
 		expect(result.stdout).toMatch(/4 message\(s\) to send \(at most 10 per run\)/);
 		expect(result.stdout + result.stderr).not.toContain(SECRET);
 		expect(result.report).toBeUndefined();
@@ -176,6 +203,34 @@ describe('npm run live-check against the test server', () => {
 		expect(result.stdout).toMatch(/send DING \(in-app\): NOT SENT \(\/v1\.0\/robot\/ding\/send: HTTP 403 Forbidden\.AccessDenied\.AccessTokenPermissionDenied/);
 		expect(result.stdout).toMatch(/^recall DING \(in-app\)\s.*not proven\s+the DING \(in-app\) was not sent$/m);
 		expect(result.report.outcomes.filter((row) => row.verdict === 'pass')).toHaveLength(CASES.length - 1);
+		expect(result.report.sends.find((row) => row.case === 'send DING (in-app)').verdict).toBe('not proven');
+	});
+
+	test('a send whose answer was lost is never repeated, and is reported as maybe sent: exit 2', async () => {
+		const server = await startServer();
+		server.injectFault(PATHS.dingSend, 'lostAnswer'); // DingTalk sends the DING, then the connection drops
+		const result = await liveCheck(settingsFor(server));
+
+		expect(result.code).toBe(2);
+		expect(server.callsTo(PATHS.dingSend)).toHaveLength(1);
+		expect(server.received('manager01', 'ding')).toBe(1);
+		expect(result.stdout).toMatch(/^  send DING \(in-app\): MAY HAVE BEEN SENT \(\/v1\.0\/robot\/ding\/send: no answer \(\w+\)\): without its openDingId the check cannot recall it$/m);
+		expect(result.stdout).toMatch(/^recall DING \(in-app\)\s.*not proven\s+the DING \(in-app\) may have been sent, but its openDingId was lost$/m);
+		expect(result.report.sends.find((row) => row.case === 'send DING (in-app)')).toMatchObject({ output: 'Failed (maybeSent)', verdict: 'not proven' });
+		expect(result.report.outcomes.filter((row) => row.verdict === 'pass')).toHaveLength(CASES.length - 1);
+	});
+
+	test('a message that did not reach the test user is not reported as sent: exit 2', async () => {
+		const server = await startServer({ unknownUsers: ['manager01'] });
+		const result = await liveCheck(settingsFor(server));
+
+		expect(result.code).toBe(2);
+		const verdicts = Object.fromEntries(result.report.sends.map((row) => [row.case, [row.output, row.code, row.verdict]]));
+		expect(verdicts['send robot one-on-one message']).toEqual(['Success + Failed', 'invalidStaffId', 'not proven']);
+		expect(verdicts['send DING (in-app)']).toEqual(['Success + Failed', 'staffId not existed', 'not proven']);
+		expect(result.stdout).toMatch(/^  send robot one-on-one message: not proven, key \S+: DingTalk created the message but did not deliver it to the test user \(invalidStaffId\)$/m);
+		// What DingTalk created is recalled all the same.
+		expect(result.report.outcomes.find((row) => row.case === 'recall robot one-on-one message').verdict).toBe('pass');
 	});
 });
 
@@ -214,6 +269,48 @@ describe('live check verdicts: what the SPEC promises for each case', () => {
 		const twice = outcome('recalled', 'Success', { recalled: true });
 		expect(judge({ ...twice, items: [...twice.items, ...twice.items] }, [SECRET]).verdict).toBe('FAIL');
 		expect(judge(outcome('recalled', 'Success', {}, { items: [], stopped: 'the app lacks a permission' }), [SECRET]).verdict).toBe('not proven');
+	});
+});
+
+describe('live check verdicts on the Send node: what the SPEC promises for a send', () => {
+	const send = (items, extra = {}) => ({
+		case: 'send robot one-on-one message',
+		operation: 'sendRobotOneOnOneMessage',
+		idField: 'processQueryKey',
+		toPeople: true,
+		recipients: ['manager01'],
+		items: items.map(([output, json]) => ({ output, pairedItem: { item: 0 }, json: { operation: 'sendRobotOneOnOneMessage', robotCode: ROBOT, ...json } })),
+		...extra,
+	});
+	const sent = (more = {}) => ['Success', { sent: true, processQueryKey: 'Kna29Ra5pdJznx1ghavbumkQKwDzgfxZLapw55G7x0Q=', userIds: ['manager01'], ...more }];
+	const notSent = (errorCode, more = {}) => ['Failed', { sent: false, errorCode, errorMessage: 'a sentence', userIds: ['manager01'], ...more }];
+
+	test.each([
+		['one Success item reaching the test user', 'pass', [sent()]],
+		['DingTalk refused the send', 'not proven', [notSent('invalidParameter.robotCode')]],
+		['a lost answer (maybeSent)', 'not proven', [notSent('timeout', { maybeSent: true })]],
+		['created, but the test user refused', 'not proven', [sent({ userIds: [] }), notSent('invalidStaffId')]],
+		['the test user in two Success items (sent twice)', 'FAIL', [sent(), sent({ processQueryKey: 'another-key-0123' })]],
+		['the test user in no item (lost)', 'FAIL', [sent({ userIds: [] })]],
+		['no output item at all', 'FAIL', []],
+		['Success without the ID the recall needs', 'FAIL', [sent({ processQueryKey: undefined })]],
+		['Success with an errorCode', 'FAIL', [sent({ errorCode: 'x' })]],
+		['Failed without an errorCode', 'FAIL', [notSent('')]],
+		['Failed with maybeSent that is not true', 'FAIL', [notSent('timeout', { maybeSent: false })]],
+		['a top-level error key', 'FAIL', [sent({ error: 'moved by n8n' })]],
+		['no robotCode', 'FAIL', [sent({ robotCode: undefined })]],
+		['a secret in an item', 'FAIL', [sent({ note: SECRET })]],
+	])('%s: %s', (_name, verdict, items) => {
+		expect(judgeSend(send(items), [SECRET]).verdict).toBe(verdict);
+	});
+
+	test('a group message has one item and no userIds; a stopped node proves nothing', () => {
+		const group = { operation: 'sendRobotGroupMessage', toPeople: false, recipients: [] };
+		const groupItem = (json) => ({ output: 'Success', pairedItem: { item: 0 }, json: { operation: 'sendRobotGroupMessage', robotCode: ROBOT, openConversationId: GROUP, sent: true, processQueryKey: 'Kna29Ra5pdJznx1ghavbumkQKwDzgfxZLapw55G7x0Q=', ...json } });
+		expect(judgeSend(send([], { ...group, items: [groupItem({})] }), [SECRET]).verdict).toBe('pass');
+		expect(judgeSend(send([], { ...group, items: [groupItem({}), groupItem({})] }), [SECRET]).verdict).toBe('FAIL');
+		expect(judgeSend(send([], { ...group, items: [groupItem({ openConversationId: undefined })] }), [SECRET]).verdict).toBe('FAIL');
+		expect(judgeSend(send([], { stopped: 'the app lacks a permission' }), [SECRET]).verdict).toBe('not proven');
 	});
 });
 

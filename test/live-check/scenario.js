@@ -1,67 +1,73 @@
 'use strict';
 /**
  * The round trip the live check makes against one pair of base URLs: it sends test messages with the
- * DingTalk API credential as n8n's HTTP Request node does, then recalls them with the built node in
- * n8n's engine, one run per operation, plus a key DingTalk never issued and a second recall.
+ * built DingTalk Send Message node in n8n's engine, then hands each message's Success item to the built
+ * DingTalk Recall Message node, one run per operation, plus a key DingTalk never issued and a second recall.
  */
 const { PATHS } = require('../support/dingtalk-server');
 
-/** What each kind of message is sent with, and how the node recalls it. */
+const MESSAGE_TEXT = 'n8n-nodes-dingtalk-recall live check: a test message, recalled in a moment.';
+
+/** What each kind of message is sent with (the Send node's operation and parameters), and how the Recall node takes it back. */
 const KINDS = [
 	{
 		kind: 'oneOnOne',
 		label: 'robot one-on-one message',
 		configured: () => true,
+		sendOperation: 'sendRobotOneOnOneMessage',
+		sendParameters: (settings) => ({ robotCode: settings.robotCode, userIds: settings.userId, messageType: 'text', text: MESSAGE_TEXT }),
+		toPeople: true,
 		host: 'api',
 		path: PATHS.batchSend,
-		body: (settings, text) => ({ robotCode: settings.robotCode, userIds: [settings.userId], msgKey: 'sampleText', msgParam: JSON.stringify({ content: text }) }),
-		keyOf: (answer) => answer?.processQueryKey,
 		operation: 'recallRobotOneOnOneMessages',
-		parameters: (settings) => ({ robotCode: settings.robotCode, processQueryKeys: '={{ $json.key }}' }),
+		idField: 'processQueryKey',
 	},
 	{
 		kind: 'group',
 		label: 'robot group message',
 		configured: (settings) => Boolean(settings.openConversationId),
+		sendOperation: 'sendRobotGroupMessage',
+		sendParameters: (settings) => ({ robotCode: settings.robotCode, openConversationId: settings.openConversationId, messageType: 'text', text: MESSAGE_TEXT }),
+		toPeople: false,
 		host: 'api',
 		path: PATHS.groupSend,
-		body: (settings, text) => ({ robotCode: settings.robotCode, openConversationId: settings.openConversationId, msgKey: 'sampleText', msgParam: JSON.stringify({ content: text }) }),
-		keyOf: (answer) => answer?.processQueryKey,
 		operation: 'recallRobotGroupMessages',
-		parameters: (settings) => ({ robotCode: settings.robotCode, openConversationId: settings.openConversationId, processQueryKeys: '={{ $json.key }}' }),
+		idField: 'processQueryKey',
 	},
 	{
 		kind: 'workNotification',
 		label: 'work notification',
 		configured: (settings) => Boolean(settings.agentId),
+		sendOperation: 'sendWorkNotification',
+		sendParameters: (settings) => ({ agentId: settings.agentId, userIds: settings.userId, messageType: 'text', text: MESSAGE_TEXT }),
+		toPeople: true,
 		host: 'oapi',
 		path: PATHS.workNotificationSend,
-		body: (settings, text) => ({ agent_id: Number(settings.agentId), userid_list: settings.userId, msg: { msgtype: 'text', text: { content: text } } }),
-		keyOf: (answer) => (answer?.errcode === 0 ? answer.task_id : undefined),
 		operation: 'recallWorkNotification',
-		parameters: (settings) => ({ agentId: settings.agentId, msgTaskId: '={{ $json.key }}' }),
+		idField: 'msgTaskId',
 	},
 	{
 		kind: 'ding',
 		label: 'DING (in-app)',
 		configured: (settings) => settings.ding,
+		sendOperation: 'sendRobotDingMessage',
+		// In-app only: never an SMS or a phone call.
+		sendParameters: (settings) => ({ robotCode: settings.robotCode, userIds: settings.userId, remindType: 'app', content: MESSAGE_TEXT }),
+		toPeople: true,
 		host: 'api',
 		path: PATHS.dingSend,
-		body: (settings, text) => ({ robotCode: settings.robotCode, remindType: 1, receiverUserIdList: [settings.userId], content: text }),
-		keyOf: (answer) => answer?.openDingId,
 		operation: 'recallRobotDingMessages',
-		parameters: (settings) => ({ robotCode: settings.robotCode, openDingIds: '={{ $json.key }}' }),
+		idField: 'openDingId',
 	},
 ];
-
-const MESSAGE_TEXT = 'n8n-nodes-dingtalk-recall live check: a test message, recalled in a moment.';
 
 /** The messages a run sends for these settings, in order. */
 function plannedSends(settings) {
 	return KINDS.filter((kind) => kind.configured(settings)).map((kind) => ({
 		...kind,
 		case: `send ${kind.label}`,
-		requestBody: kind.body(settings, MESSAGE_TEXT),
+		parameters: { operation: kind.sendOperation, ...kind.sendParameters(settings), options: {} },
+		recipients: kind.toPeople ? [settings.userId] : [],
 	}));
 }
 
@@ -69,55 +75,22 @@ function plannedSends(settings) {
 function plannedRecalls(settings) {
 	const [oneOnOne] = KINDS;
 	return [
-		...KINDS.filter((kind) => kind.configured(settings)).map((kind) => ({ kind, case: `recall ${kind.label}`, keyFrom: kind.kind, expect: 'recalled' })),
-		{ kind: oneOnOne, case: 'recall a key DingTalk never issued', keyFrom: 'neverIssued', expect: 'refused' },
-		{ kind: oneOnOne, case: `recall the ${oneOnOne.label} again`, keyFrom: oneOnOne.kind, expect: 'recalledBefore' },
+		...KINDS.filter((kind) => kind.configured(settings)).map((kind) => ({ kind, case: `recall ${kind.label}`, inputFrom: kind.kind, expect: 'recalled' })),
+		{ kind: oneOnOne, case: 'recall a key DingTalk never issued', inputFrom: 'neverIssued', expect: 'refused' },
+		{ kind: oneOnOne, case: `recall the ${oneOnOne.label} again`, inputFrom: oneOnOne.kind, expect: 'recalledBefore' },
 	];
 }
 
-/** A node that POSTs one JSON body through n8n's legacy `requestWithAuthentication` with `uri`, as the HTTP Request node does. */
-class LiveCheckSender {
-	constructor() {
-		this.description = {
-			displayName: 'Live Check Sender',
-			name: 'liveCheckSender',
-			group: ['output'],
-			version: 1,
-			description: 'Sends one DingTalk message as the HTTP Request node does',
-			defaults: { name: 'Send' },
-			inputs: ['main'],
-			outputs: ['main'],
-			credentials: [{ name: 'dingTalkApi', required: true }],
-			properties: [
-				{ displayName: 'URL', name: 'url', type: 'string', default: '' },
-				{ displayName: 'Body', name: 'body', type: 'string', default: '{}' },
-			],
-		};
-	}
+/** Both outputs of one node run, in one list: `{ output: 'Success' | 'Failed', json, pairedItem }`. */
+function itemsOf(result) {
+	return [...result.success.map((item) => ({ output: 'Success', ...item })), ...result.failed.map((item) => ({ output: 'Failed', ...item }))];
+}
 
-	async execute() {
-		// The options HTTP Request node 4.x builds for a POST with a JSON body (HttpRequestV3.node.ts).
-		const requestOptions = {
-			headers: {},
-			method: 'POST',
-			uri: this.getNodeParameter('url', 0),
-			gzip: true,
-			rejectUnauthorized: true,
-			followRedirect: true,
-			followAllRedirects: true,
-			resolveWithFullResponse: true,
-			timeout: 60_000,
-			body: JSON.parse(this.getNodeParameter('body', 0)),
-			json: true,
-		};
-		try {
-			const response = await this.helpers.requestWithAuthentication.call(this, 'dingTalkApi', requestOptions);
-			return [[{ json: { sent: true, answer: response.body } }]];
-		} catch {
-			// The error carries the request, token included; the proxy's record says what DingTalk answered.
-			return [[{ json: { sent: false } }]];
-		}
-	}
+/** The Success item to recall: the one that reached the test user (or the group), else any message DingTalk created. */
+function messageToRecall(send, items) {
+	const created = items.filter((item) => item.output === 'Success' && item.json[send.idField] !== undefined && item.json[send.idField] !== '');
+	const reached = created.find((item) => !send.toPeople || (Array.isArray(item.json.userIds) && item.json.userIds.includes(send.recipients[0])));
+	return reached ?? created[0];
 }
 
 const wait = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -127,8 +100,8 @@ const wait = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
  * @returns {Promise<{ sent: object[], outcomes: object[], credentialData: object }>}
  */
 async function runScenario({ settings, clientId, clientSecret, proxy, neverIssuedKey, waitBeforeRecallMs }) {
-	// Loaded here: the engine and the built node are needed only when something is sent.
-	const { runNode, runWorkflow, NodeTypes, CredentialsHelper } = require('../support/n8n-harness');
+	// Loaded here: the engine and the built nodes are needed only when something is sent.
+	const { runNode, CredentialsHelper } = require('../support/n8n-harness');
 	const credentials = new CredentialsHelper();
 	credentials.add('cred-1', {
 		appType: 'internal',
@@ -139,27 +112,27 @@ async function runScenario({ settings, clientId, clientSecret, proxy, neverIssue
 		oapiBaseUrl: proxy.oapiBaseUrl,
 		accessToken: '',
 	});
-	const nodeTypes = new NodeTypes({ 'liveCheck.sender': new LiveCheckSender() });
 
-	const keys = { neverIssued: neverIssuedKey };
+	// What each recall takes as its input item: a Send node's Success item, as a flow that recalls its messages has.
+	const inputs = { neverIssued: { robotCode: settings.robotCode, processQueryKey: neverIssuedKey } };
 	const sent = [];
 	for (const send of plannedSends(settings)) {
 		proxy.currentCase = send.case;
-		const base = send.host === 'api' ? proxy.apiBaseUrl : proxy.oapiBaseUrl;
-		const node = {
-			id: 'send',
-			name: 'Send',
-			type: 'liveCheck.sender',
-			typeVersion: 1,
-			position: [0, 0],
-			parameters: { url: `${base}${send.path}`, body: JSON.stringify(send.requestBody) },
-			credentials: { dingTalkApi: { id: 'cred-1', name: 'DingTalk test app' } },
-		};
-		const run = await runWorkflow({ nodes: [node], connections: {}, credentials, startNode: 'Send', nodeTypes });
-		const result = run.data.resultData.runData.Send?.[0]?.data?.main?.[0]?.[0]?.json;
-		const key = result?.sent ? send.keyOf(result.answer) : undefined;
-		if (key !== undefined) keys[send.kind] = key;
-		sent.push({ case: send.case, kind: send.kind, key });
+		const result = await runNode({ send: true, items: [{}], credentials, parameters: send.parameters });
+		const items = itemsOf(result);
+		const message = messageToRecall(send, items);
+		if (message) inputs[send.kind] = message.json;
+		sent.push({
+			case: send.case,
+			kind: send.kind,
+			operation: send.sendOperation,
+			idField: send.idField,
+			toPeople: send.toPeople,
+			recipients: send.recipients,
+			key: message?.json[send.idField],
+			stopped: result.error ? String(result.error.message ?? result.error) : undefined,
+			items,
+		});
 	}
 
 	if (waitBeforeRecallMs > 0 && sent.some((message) => message.key !== undefined)) await wait(waitBeforeRecallMs);
@@ -167,10 +140,13 @@ async function runScenario({ settings, clientId, clientSecret, proxy, neverIssue
 	const outcomes = [];
 	for (const recall of plannedRecalls(settings)) {
 		proxy.currentCase = recall.case;
-		const key = keys[recall.keyFrom];
-		const outcome = { case: recall.case, operation: recall.kind.operation, idField: idFieldOf(recall.kind.operation), key, expect: recall.expect };
+		const input = inputs[recall.inputFrom];
+		const key = input?.[recall.kind.idField];
+		const outcome = { case: recall.case, operation: recall.kind.operation, idField: recall.kind.idField, key, expect: recall.expect };
 		if (key === undefined) {
-			outcomes.push({ ...outcome, skipped: `the ${recall.kind.label} was not sent` });
+			const send = sent.find((message) => message.kind === recall.inputFrom);
+			const maybeSent = send?.items.some((item) => item.json.maybeSent === true);
+			outcomes.push({ ...outcome, skipped: maybeSent ? `the ${recall.kind.label} may have been sent, but its ${recall.kind.idField} was lost` : `the ${recall.kind.label} was not sent` });
 			continue;
 		}
 		const first = outcomes.find((earlier) => earlier.key === key);
@@ -179,23 +155,15 @@ async function runScenario({ settings, clientId, clientSecret, proxy, neverIssue
 			outcomes.push({ ...outcome, skipped: 'the first recall did not succeed' });
 			continue;
 		}
-		const result = await runNode({
-			items: [{ key }],
-			credentials,
-			parameters: { operation: recall.kind.operation, ...recall.kind.parameters(settings), options: {} },
-		});
+		// Only the operation: the Recall node's defaults read the ID, robotCode, openConversationId and agentId from the item.
+		const result = await runNode({ items: [input], credentials, parameters: { operation: recall.kind.operation, options: {} } });
 		outcomes.push({
 			...outcome,
 			stopped: result.error ? String(result.error.message ?? result.error) : undefined,
-			items: [...result.success.map((item) => ({ output: 'Success', ...item })), ...result.failed.map((item) => ({ output: 'Failed', ...item }))],
+			items: itemsOf(result),
 		});
 	}
 	return { sent, outcomes, credentialData: credentials.dataOf('cred-1') };
 }
 
-function idFieldOf(operation) {
-	if (operation === 'recallWorkNotification') return 'msgTaskId';
-	return operation === 'recallRobotDingMessages' ? 'openDingId' : 'processQueryKey';
-}
-
-module.exports = { runScenario, plannedSends, plannedRecalls, LiveCheckSender, MESSAGE_TEXT };
+module.exports = { runScenario, plannedSends, plannedRecalls, MESSAGE_TEXT };
