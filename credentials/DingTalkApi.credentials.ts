@@ -86,7 +86,6 @@ function requestToken(clock: Clock) {
 
 export class DingTalkApi implements ICredentialType {
 	name = 'dingTalkApi';
-
 	displayName = 'DingTalk API';
 
 	icon: Icon = {

@@ -41,13 +41,9 @@ function pacerHears(answer: Answer): Hearing {
 /** Talks to DingTalk for one node run: paced, with the process's token, repeated as the retry policy says, until the stop. */
 export class DingTalkClient {
 	readonly baseUrls: DingTalkBaseUrls;
-
 	private readonly appIdentity: string;
-
 	private readonly retry: RetryPolicy;
-
 	private readonly session: TokenSession;
-
 	private readonly signal?: AbortSignal;
 
 	/** `credentials` is the credential as the run read it; the session reads it again only to renew the token. */

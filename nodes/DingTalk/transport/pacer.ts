@@ -63,9 +63,7 @@ export class Pacer {
 
 	/** The calls per window the pacer allows now: its share of DingTalk's limit, as far as it learned it. */
 	callsPerWindow: number;
-
 	private lastTicket = 0;
-
 	private lastActive: number;
 
 	private wake?: { at: number; cancel: AbortController };

@@ -19,9 +19,7 @@ export function appIdentity(credentials: ICredentialDataDecryptedObject): string
 /** What the executions of one n8n process share: the clock, a token per app and host, a pacer per app and API. */
 export class DingTalkProcess {
 	private readonly pacers = new Map<string, Pacer>();
-
 	private readonly tokens = new Map<string, TokenSlot>();
-
 	private lastSweep = 0;
 
 	constructor(

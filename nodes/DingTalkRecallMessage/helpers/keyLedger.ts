@@ -28,7 +28,6 @@ export interface KeyReport {
 export class KeyLedger {
 	/** Codes no document lists that refused a single key: about the call, so the pool's batches take them unsplit. */
 	readonly callCodes = new Set<string>();
-
 	private readonly records = new Map<string, KeyRecord>();
 
 	private record(key: string): KeyRecord {
