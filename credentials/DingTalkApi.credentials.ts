@@ -84,6 +84,15 @@ function requestToken(clock: Clock) {
 	};
 }
 
+const INTERNAL = { appType: ['internal'] };
+const THIRD_PARTY = { appType: ['thirdParty'] };
+const CUSTOM = { environment: ['custom'] };
+
+/** A text field the credential needs when `show` holds (an App Type, the Custom environment). */
+function requiredField(show: Record<string, string[]>, displayName: string, name: string, more: Partial<INodeProperties> = {}): INodeProperties {
+	return { displayName, name, type: 'string', default: '', required: true, displayOptions: { show }, ...more };
+}
+
 export class DingTalkApi implements ICredentialType {
 	name = 'dingTalkApi';
 	displayName = 'DingTalk API';
@@ -101,117 +110,44 @@ export class DingTalkApi implements ICredentialType {
 			name: 'appType',
 			type: 'options',
 			options: [
-				{
-					name: 'Internal App',
-					value: 'internal',
-					description: 'An app your organisation created in the DingTalk developer console',
-				},
-				{
-					name: 'Third-Party Enterprise App',
-					value: 'thirdParty',
-					description: 'An app from an ISV, authorised by your organisation',
-				},
+				{ name: 'Internal App', value: 'internal', description: 'An app your organisation created in the DingTalk developer console' },
+				{ name: 'Third-Party Enterprise App', value: 'thirdParty', description: 'An app from an ISV, authorised by your organisation' },
 			],
 			default: 'internal',
 		},
-		{
-			displayName: 'Client ID (AppKey)',
-			name: 'clientId',
-			type: 'string',
-			default: '',
-			required: true,
-			displayOptions: { show: { appType: ['internal'] } },
+		requiredField(INTERNAL, 'Client ID (AppKey)', 'clientId', {
 			description: 'The Client ID (formerly AppKey) on the app\'s "Credentials & Basic Info" page',
-		},
-		{
-			displayName: 'Client Secret (AppSecret)',
-			name: 'clientSecret',
-			type: 'string',
+		}),
+		requiredField(INTERNAL, 'Client Secret (AppSecret)', 'clientSecret', {
 			typeOptions: { password: true },
-			default: '',
-			required: true,
-			displayOptions: { show: { appType: ['internal'] } },
 			description: 'The Client Secret (formerly AppSecret) on the same page',
-		},
-		{
-			displayName: 'Suite Key',
-			name: 'suiteKey',
-			type: 'string',
-			default: '',
-			required: true,
-			displayOptions: { show: { appType: ['thirdParty'] } },
-		},
-		{
-			displayName: 'Suite Secret',
-			name: 'suiteSecret',
-			type: 'string',
+		}),
+		requiredField(THIRD_PARTY, 'Suite Key', 'suiteKey'),
+		requiredField(THIRD_PARTY, 'Suite Secret', 'suiteSecret', { typeOptions: { password: true } }),
+		requiredField(THIRD_PARTY, 'Authorised Corp ID', 'authCorpId', { description: 'The CorpId of the organisation that authorised the app' }),
+		requiredField(THIRD_PARTY, 'Suite Ticket', 'suiteTicket', {
 			typeOptions: { password: true },
-			default: '',
-			required: true,
-			displayOptions: { show: { appType: ['thirdParty'] } },
-		},
-		{
-			displayName: 'Authorised Corp ID',
-			name: 'authCorpId',
-			type: 'string',
-			default: '',
-			required: true,
-			displayOptions: { show: { appType: ['thirdParty'] } },
-			description: 'The CorpId of the organisation that authorised the app',
-		},
-		{
-			displayName: 'Suite Ticket',
-			name: 'suiteTicket',
-			type: 'string',
-			typeOptions: { password: true },
-			default: '',
-			required: true,
-			displayOptions: { show: { appType: ['thirdParty'] } },
 			description: 'The latest suite ticket DingTalk pushed to your app',
-		},
+		}),
 		{
 			displayName: 'Environment',
 			name: 'environment',
 			type: 'options',
 			options: [
-				{
-					name: 'China (api.dingtalk.com)',
-					value: 'china',
-					description: 'Almost every DingTalk organisation',
-				},
-				{
-					name: 'Global (api.dingtalk.io)',
-					value: 'global',
-					description: 'Organisations on DingTalk\'s overseas platform',
-				},
-				{
-					name: 'Custom',
-					value: 'custom',
-					description: 'A proxy, a private deployment or a test server',
-				},
+				{ name: 'China (api.dingtalk.com)', value: 'china', description: 'Almost every DingTalk organisation' },
+				{ name: 'Global (api.dingtalk.io)', value: 'global', description: "Organisations on DingTalk's overseas platform" },
+				{ name: 'Custom', value: 'custom', description: 'A proxy, a private deployment or a test server' },
 			],
 			default: 'china',
 		},
-		{
-			displayName: 'API Base URL',
-			name: 'apiBaseUrl',
-			type: 'string',
-			default: '',
-			required: true,
+		requiredField(CUSTOM, 'API Base URL', 'apiBaseUrl', {
 			placeholder: 'https://api.dingtalk.com',
-			displayOptions: { show: { environment: ['custom'] } },
 			description: 'Base URL of the new-style API (paths starting with /v1.0/)',
-		},
-		{
-			displayName: 'OAPI Base URL',
-			name: 'oapiBaseUrl',
-			type: 'string',
-			default: '',
-			required: true,
+		}),
+		requiredField(CUSTOM, 'OAPI Base URL', 'oapiBaseUrl', {
 			placeholder: 'https://oapi.dingtalk.com',
-			displayOptions: { show: { environment: ['custom'] } },
 			description: 'Base URL of the old-style API (paths starting with /topapi/)',
-		},
+		}),
 		{
 			displayName: 'Access Token',
 			name: 'accessToken',

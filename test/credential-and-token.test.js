@@ -362,3 +362,11 @@ describe('DingTalk API credential: how a failed token request is sorted', () => 
 		expect(JSON.stringify({ ...failure, message: failure.message })).not.toContain(SECRET);
 	});
 });
+
+describe('DingTalk API credential: the editor masks every secret', () => {
+	test('Client Secret, Suite Secret, Suite Ticket and the stored token are password fields; IDs and URLs are not', () => {
+		const { DingTalkApi } = require('../dist/credentials/DingTalkApi.credentials');
+		const masked = new DingTalkApi().properties.filter((field) => field.typeOptions?.password).map((field) => field.name);
+		expect(masked.sort()).toEqual(['accessToken', 'clientSecret', 'suiteSecret', 'suiteTicket']);
+	});
+});

@@ -12,11 +12,7 @@ const MOST_REFUSALS = 4;
 /** A token, and when it is due for renewal (`renewAt`, as the credential stores it). */
 export type HeldToken = { token: string; renewAt: number };
 
-/**
- * Where the process's token of one app and host stands (docs/reliability.md, "The token"): `none` or `refused` (the next
- * call has n8n get one), `stored` (read from n8n's storage) or `issued` (got right after a refusal; the next call tries it
- * alone), `ready` (DingTalk issued or accepted it: every call goes with it), `settling` (one call renews or tries it).
- */
+/** Where the process's token of one app and host stands; its states and moves: docs/core.md, "The token". */
 export type TokenState =
 	| { kind: 'none' }
 	| { kind: 'refused'; token: string }

@@ -214,18 +214,22 @@ export interface SingleRecallApi {
 	outcomeOfRefusal?: (answer: Answer) => RecallOutcome | undefined;
 }
 
-/** The recall loop of one-message APIs (work notifications, DINGs): a call per unique value. */
-export async function recallEach(
-	context: IExecuteFunctions,
-	client: DingTalkClient,
+/** An operation's recall of the items' key requests. */
+export type Recall = (
+	this: IExecuteFunctions,
 	requests: readonly KeyRequest[],
+	client: DingTalkClient,
 	settings: PoolSettings,
-	api: SingleRecallApi,
-): Promise<INodeExecutionData[][]> {
-	return await recallPooled(context, requests, { ...settings, batchSize: 1 }, async (pool, [value], ledger) => {
-		const answer = await client.call(api.callFor(pool, value), { hear: (attempt) => ledger.hearAttempt([value], attempt) });
-		if (answer.kind === 'ok') ledger.tell(value, recalled(answer.requestId));
-		else ledger.tell(value, (answer.kind === 'refused' ? api.outcomeOfRefusal?.(answer) : undefined) ?? outcomeOfAnswer(answer));
-		return answer.kind === 'configuration' ? { ended: 'configuration', answer } : BATCH_DONE;
-	});
+) => Promise<INodeExecutionData[][]>;
+
+/** The recall of a one-message API (work notifications, DINGs): a call per unique value. */
+export function recallEach(api: SingleRecallApi): Recall {
+	return async function recall(requests, client, settings) {
+		return await recallPooled(this, requests, { ...settings, batchSize: 1 }, async (pool, [value], ledger) => {
+			const answer = await client.call(api.callFor(pool, value), { hear: (attempt) => ledger.hearAttempt([value], attempt) });
+			if (answer.kind === 'ok') ledger.tell(value, recalled(answer.requestId));
+			else ledger.tell(value, (answer.kind === 'refused' ? api.outcomeOfRefusal?.(answer) : undefined) ?? outcomeOfAnswer(answer));
+			return answer.kind === 'configuration' ? { ended: 'configuration', answer } : BATCH_DONE;
+		});
+	};
 }

@@ -1,11 +1,11 @@
-import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import type { INodeProperties } from 'n8n-workflow';
 
 import { parseOpenDingIds, parseRobotCode } from '../../DingTalk/helpers/inputs';
 import type { RecallOutcome } from '../helpers/results';
 import { notRecalled } from '../helpers/results';
 import { explainCode } from '../../DingTalk/texts';
-import type { Answer, DingTalkClient } from '../../DingTalk/transport';
-import type { KeyParameters, KeyRequest, PoolSettings } from './recall';
+import type { Answer } from '../../DingTalk/transport';
+import type { KeyParameters } from './recall';
 import { recallEach } from './recall';
 import { robotCodeParameter } from './robotRecall';
 
@@ -58,21 +58,14 @@ export const keyParameters: KeyParameters = {
 	display: (value) => value,
 };
 
-export async function recall(
-	this: IExecuteFunctions,
-	requests: readonly KeyRequest[],
-	client: DingTalkClient,
-	settings: PoolSettings,
-): Promise<INodeExecutionData[][]> {
-	// DingTalk recalls one DING per call; its answer names the DING.
-	return await recallEach(this, client, requests, settings, {
-		callFor: ([robotCode], openDingId) => ({
-			host: 'api',
-			path: DING_RECALL_PATH,
-			json: { robotCode, openDingId },
-			resultFields: ['openDingId'],
-			echo: { field: 'openDingId', value: openDingId },
-		}),
-		outcomeOfRefusal,
-	});
-}
+// DingTalk recalls one DING per call; its answer names the DING.
+export const recall = recallEach({
+	callFor: ([robotCode], openDingId) => ({
+		host: 'api',
+		path: DING_RECALL_PATH,
+		json: { robotCode, openDingId },
+		resultFields: ['openDingId'],
+		echo: { field: 'openDingId', value: openDingId },
+	}),
+	outcomeOfRefusal,
+});

@@ -1,8 +1,7 @@
-import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import type { INodeProperties } from 'n8n-workflow';
 
 import { parseAgentId, parseMsgTaskIds } from '../../DingTalk/helpers/inputs';
-import type { DingTalkClient } from '../../DingTalk/transport';
-import type { KeyParameters, KeyRequest, PoolSettings } from './recall';
+import type { KeyParameters } from './recall';
 import { recallEach } from './recall';
 
 export const OPERATION = 'recallWorkNotification';
@@ -53,14 +52,7 @@ export const keyParameters: KeyParameters = {
 	display: idForOutput,
 };
 
-export async function recall(
-	this: IExecuteFunctions,
-	requests: readonly KeyRequest[],
-	client: DingTalkClient,
-	settings: PoolSettings,
-): Promise<INodeExecutionData[][]> {
-	// DingTalk recalls one notification per call; `errcode: 0` is its recall.
-	return await recallEach(this, client, requests, settings, {
-		callFor: ([agentId], taskId) => ({ host: 'oapi', path: RECALL_PATH, form: { agent_id: agentId, msg_task_id: taskId }, resultFields: [] }),
-	});
-}
+// DingTalk recalls one notification per call; `errcode: 0` is its recall.
+export const recall = recallEach({
+	callFor: ([agentId], taskId) => ({ host: 'oapi', path: RECALL_PATH, form: { agent_id: agentId, msg_task_id: taskId }, resultFields: [] }),
+});

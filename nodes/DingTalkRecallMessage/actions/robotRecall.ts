@@ -1,21 +1,23 @@
-import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import type { INodeProperties } from 'n8n-workflow';
 
 import { keyVerdicts } from '../../../credentials/DingTalkAnswers';
 import { parseOpenConversationId, parseProcessQueryKeys, parseRobotCode } from '../../DingTalk/helpers/inputs';
 import type { KeyLedger } from '../helpers/keyLedger';
 import { outcomeOfAnswer } from '../helpers/results';
 import type { Answer, DingTalkCall, DingTalkClient } from '../../DingTalk/transport';
-import type { BatchEnd, KeyParameters, KeyRequest, PoolParameter, PoolSettings } from './recall';
+import type { BatchEnd, KeyParameters, PoolParameter, Recall } from './recall';
 import { BATCH_DONE, recallPooled } from './recall';
 
-/** What sets one of DingTalk's robot recall APIs apart: its path, whether it works per chat, its read status. */
+/** What sets one of DingTalk's robot recall APIs apart: its paths, whether it works per chat, the send call it follows. */
 export interface RobotRecallApi {
 	operation: string;
 	recallPath: string;
+	/** DingTalk's read status of one message: `sendStatus: RECALLED` confirms a recall. */
+	readStatusPath: string;
 	/** Group and private-chat recalls name the chat: keys are pooled per robot and chat. */
 	inConversation: boolean;
-	/** DingTalk's read status of one message, where it has one: `sendStatus: RECALLED` confirms a recall. */
-	readStatus?: (robotCode: string, openConversationId: string, processQueryKey: string) => Omit<DingTalkCall, 'resultFields'>;
+	/** The send call that returns the keys, for the parameter's description. */
+	sentBy: string;
 }
 
 /** The robot that sent what `operation` recalls (`what`: messages, DING messages); only that robot can recall it. */
@@ -32,8 +34,8 @@ export function robotCodeParameter(operation: string, what: string): INodeProper
 	};
 }
 
-/** The per-item parameters of a robot recall operation; `sentBy` names the send call that returns the keys. */
-export function robotParameters(api: RobotRecallApi, sentBy: string): INodeProperties[] {
+/** The per-item parameters of a robot recall operation. */
+function robotParameters(api: RobotRecallApi): INodeProperties[] {
 	const displayOptions = { show: { operation: [api.operation] } };
 	const conversation: INodeProperties[] = api.inConversation
 		? [
@@ -60,7 +62,7 @@ export function robotParameters(api: RobotRecallApi, sentBy: string): INodePrope
 			required: true,
 			default: '={{ $json.processQueryKey }}',
 			placeholder: 'e.g. Kna29Ra5pdJznx1ghavbumkQKwDzgfxZLapw55G7x0Q=',
-			description: `The ID DingTalk gave the message when the robot sent it: the processQueryKey of the DingTalk Send Message node's Success item, or of the send call's answer (${sentBy}). One key, a comma-separated list, or an array of keys.`,
+			description: `The ID DingTalk gave the message when the robot sent it: the processQueryKey of the DingTalk Send Message node's Success item, or of the send call's answer (${api.sentBy}). One key, a comma-separated list, or an array of keys.`,
 			hint: "By default each item's processQueryKey field: a DingTalk Send Message node's Success output, or a table row that kept it, recalls with nothing filled in",
 			displayOptions,
 		},
@@ -197,13 +199,19 @@ async function recallWithRepeats(run: BatchRun, keys: string[]): Promise<BatchEn
 	return 'again' in end ? BATCH_DONE : end;
 }
 
+/** One message's read status; a chat's takes one page of readers, as only the send status is needed. */
+function readStatusCall(api: RobotRecallApi, { robotCode, openConversationId }: RobotPool, processQueryKey: string): DingTalkCall {
+	const resultFields = ['sendStatus'];
+	if (!api.inConversation) return { host: 'api', method: 'GET', path: api.readStatusPath, qs: { robotCode, processQueryKey }, resultFields };
+	return { host: 'api', path: api.readStatusPath, json: { openConversationId, robotCode, processQueryKey, maxResults: 1 }, resultFields };
+}
+
 /** Read statuses that show the message still there: sent, or still being sent. */
 const NOT_RECALLED_STATUSES = new Set(['SUCCESS', 'PROCESSING']);
 
 /** Asks the read status, once, of each key it could settle (`RECALLED` puts it on Success); keys recalled or clearly refused never. */
 async function confirmByReadStatus(run: BatchRun, keys: string[]): Promise<void> {
 	const { client, api, pool, ledger } = run;
-	if (!api.readStatus) return;
 	// Refused for the robot or the app: no other key's can be had either.
 	let refusedForAll = false;
 	for (const key of keys) {
@@ -213,7 +221,7 @@ async function confirmByReadStatus(run: BatchRun, keys: string[]): Promise<void>
 			continue;
 		}
 		if (client.stopped) return;
-		const call = { ...api.readStatus(pool.robotCode, pool.openConversationId, key), resultFields: ['sendStatus'] };
+		const call = readStatusCall(api, pool, key);
 		const answer = await client.call(call, { once: true });
 		if (answer.kind === 'cancelled' || client.stopped) return;
 		refusedForAll = answer.kind === 'configuration';
@@ -223,9 +231,9 @@ async function confirmByReadStatus(run: BatchRun, keys: string[]): Promise<void>
 	}
 }
 
-/** How a robot recall operation reads its items: keys pooled per robot (and chat). */
-export function robotKeyParameters(api: RobotRecallApi): KeyParameters {
-	return {
+/** A robot recall operation: its parameters, how it reads its items (keys pooled per robot and chat), and its recall, 20 keys per call. */
+export function robotRecallOperation(api: RobotRecallApi) {
+	const keyParameters: KeyParameters = {
 		operation: api.operation,
 		pool: poolParameters(api),
 		valueParameter: 'processQueryKeys',
@@ -234,16 +242,7 @@ export function robotKeyParameters(api: RobotRecallApi): KeyParameters {
 		emptyProblem: 'processQueryKeys is empty: give at least one processQueryKey',
 		display: (value) => value,
 	};
-}
-
-/** The recall of every robot recall operation: the items' keys pooled per robot (and chat), 20 per call. */
-export function robotRecallOperation(api: RobotRecallApi) {
-	return async function recall(
-		this: IExecuteFunctions,
-		requests: readonly KeyRequest[],
-		client: DingTalkClient,
-		settings: PoolSettings,
-	): Promise<INodeExecutionData[][]> {
+	const recall: Recall = async function (requests, client, settings) {
 		return await recallPooled(this, requests, settings, async ([robotCode, openConversationId = ''], keys, ledger) => {
 			const run: BatchRun = { client, api, pool: { robotCode, openConversationId }, ledger };
 			const end = await recallWithRepeats(run, keys);
@@ -251,4 +250,5 @@ export function robotRecallOperation(api: RobotRecallApi) {
 			return end;
 		});
 	};
+	return { description: robotParameters(api), keyParameters, recall };
 }

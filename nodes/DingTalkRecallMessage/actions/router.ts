@@ -2,7 +2,7 @@ import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
 import { asGiven, isProblem, setupError, setUp } from '../../DingTalk/setup';
-import type { DingTalkClient, DingTalkProcess } from '../../DingTalk/transport';
+import type { DingTalkProcess } from '../../DingTalk/transport';
 import { notRecalled } from '../helpers/results';
 import { optionsCollection } from './options';
 import * as recallRobotDingMessages from './recallRobotDingMessages.operation';
@@ -10,18 +10,13 @@ import * as recallRobotGroupMessages from './recallRobotGroupMessages.operation'
 import * as recallRobotOneOnOneMessages from './recallRobotOneOnOneMessages.operation';
 import * as recallRobotPrivateChatMessages from './recallRobotPrivateChatMessages.operation';
 import * as recallWorkNotification from './recallWorkNotification.operation';
-import type { KeyParameters, KeyRequest, PoolSettings } from './recall';
+import type { KeyParameters, Recall } from './recall';
 import { allFailed, collectKeyRequests } from './recall';
 
 /** An operation: how it reads the items' keys, and how it recalls them. */
 interface Operation {
 	keyParameters: KeyParameters;
-	recall: (
-		this: IExecuteFunctions,
-		requests: readonly KeyRequest[],
-		client: DingTalkClient,
-		settings: PoolSettings,
-	) => Promise<INodeExecutionData[][]>;
+	recall: Recall;
 }
 
 const operations = new Map<string, Operation>(
