@@ -49,8 +49,6 @@ export type Answer = Said &
 		| { kind: 'cancelled' }
 	);
 
-export type AnswerKind = Answer['kind'];
-
 /** What one code means, whichever API or host gave it: the part of an answer its row decides. */
 type Meaning = { text?: string } & (
 	| { kind: 'refused'; reach: RefusalReach }
@@ -151,11 +149,6 @@ function meaningOfFamily(code: string): Meaning | undefined {
 /** What a code means: its row, its family, or nothing known. */
 export function meaningOf(code: string): Meaning | undefined {
 	return CODES.get(code) ?? meaningOfFamily(code);
-}
-
-/** What to tell the user about a code: the fix for a configuration error, the meaning of a refusal. */
-export function textFor(code: string): string | undefined {
-	return meaningOf(code)?.text;
 }
 
 /** The codes the node gives where DingTalk gave none, and what each means for the person reading it. */
@@ -325,11 +318,6 @@ const NOT_CONNECTED = new Map<string, string>([
 function networkCode(error: unknown): string | undefined {
 	const code = errorChain(error).find((level) => typeof level.code === 'string' && /^E[A-Z_]+$/.test(level.code))?.code;
 	return typeof code === 'string' ? code : undefined;
-}
-
-/** No connection could be made at all: the address is wrong, or n8n cannot reach DingTalk. */
-export function isUnreachable(error: unknown): boolean {
-	return NOT_CONNECTED.has(networkCode(error) ?? '');
 }
 
 /** A request with no answer: lost (DingTalk may have acted), or failed before it went (no connection); never echoed, it holds secrets. */

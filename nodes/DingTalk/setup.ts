@@ -1,5 +1,5 @@
-import type { ICredentialDataDecryptedObject, IExecuteFunctions, INode, INodeExecutionData, INodeProperties, JsonObject } from 'n8n-workflow';
-import { NodeApiError } from 'n8n-workflow';
+import type { ICredentialDataDecryptedObject, IExecuteFunctions, INode, INodeExecutionData, INodeProperties, INodeTypeDescription, JsonObject } from 'n8n-workflow';
+import { NodeApiError, NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
 
 import { baseUrlProblem } from '../../credentials/DingTalkHosts';
 import { TEXTS } from './texts';
@@ -7,8 +7,32 @@ import type { DingTalkProcess } from './transport';
 import { CREDENTIAL_TYPE, DingTalkClient } from './transport';
 import { MAX_WAIT_MS } from './transport/retryPolicy';
 
+/** What both nodes' descriptions share: the credential, and a Success and a Failed output (n8n's linter wants the icon and usableAsTool in each). */
+export const DINGTALK_NODE = {
+	group: ['output'],
+	version: 1,
+	inputs: [NodeConnectionTypes.Main],
+	outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main],
+	outputNames: ['Success', 'Failed'],
+	credentials: [{ name: 'dingTalkApi', required: true }],
+} satisfies Partial<INodeTypeDescription>;
+
+/** A node's Options: the calls' options both nodes share, after its own (`first`); the run reads each default from here. */
+export function optionsCollection(first: INodeProperties[]): INodeProperties {
+	return { displayName: 'Options', name: 'options', type: 'collection', placeholder: 'Add option', default: {}, options: [...first, ...CALL_OPTIONS] };
+}
+
+/** The operation the node's Operation parameter names. */
+export function operationOf<T>(context: IExecuteFunctions, operations: ReadonlyMap<string, T>): T {
+	const name = context.getNodeParameter('operation', 0) as string;
+	const operation = operations.get(name);
+	// Only a workflow saved by a later version of the node names an operation this one does not know.
+	if (!operation) throw new NodeOperationError(context.getNode(), `The operation "${name}" is not known to this version of the node`);
+	return operation;
+}
+
 /** The Options both nodes share, for their calls; each default is right for DingTalk's published limits. */
-export const CALL_OPTIONS: INodeProperties[] = [
+const CALL_OPTIONS: INodeProperties[] = [
 	{
 		displayName: 'Parallel Calls',
 		name: 'concurrency',
@@ -124,12 +148,8 @@ export function setupError(context: IExecuteFunctions, setup: SetupProblem): Nod
 	});
 }
 
-/** A tool is n8n's `…Tool` type of the node: on every tool path, 1.x and 2.x alike (`isToolExecution()` is not). */
-export function runsAsTool(node: INode): boolean {
-	return node.type.endsWith('Tool');
-}
-
 /** The outputs; as a tool, every item on the first (n8n hands an agent only that one), Success first. */
 export function asGiven(node: INode, outputs: INodeExecutionData[][]): INodeExecutionData[][] {
-	return runsAsTool(node) ? [outputs.flat()] : outputs;
+	// A tool is n8n's `…Tool` type of the node: on every tool path, 1.x and 2.x alike (`isToolExecution()` is not).
+	return node.type.endsWith('Tool') ? [outputs.flat()] : outputs;
 }

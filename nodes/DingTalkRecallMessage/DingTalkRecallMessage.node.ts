@@ -1,32 +1,27 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
-import { NodeConnectionTypes } from 'n8n-workflow';
 
 import * as recallRobotDingMessages from './actions/recallRobotDingMessages.operation';
 import * as recallRobotGroupMessages from './actions/recallRobotGroupMessages.operation';
 import * as recallRobotOneOnOneMessages from './actions/recallRobotOneOnOneMessages.operation';
 import * as recallRobotPrivateChatMessages from './actions/recallRobotPrivateChatMessages.operation';
 import * as recallWorkNotification from './actions/recallWorkNotification.operation';
-import { optionsCollection } from './actions/options';
+import { recallOptions } from './actions/options';
 import { router } from './actions/router';
 import type { DingTalkProcess } from '../DingTalk/transport';
 import { thisProcess } from '../DingTalk/transport';
+import { DINGTALK_NODE } from '../DingTalk/setup';
 
 export class DingTalkRecallMessage implements INodeType {
 	description: INodeTypeDescription = {
+		...DINGTALK_NODE,
+		icon: { light: 'file:dingtalk.svg', dark: 'file:dingtalk.dark.svg' },
+		usableAsTool: true,
 		displayName: 'DingTalk Recall Message',
 		name: 'dingTalkRecallMessage',
-		icon: { light: 'file:dingtalk.svg', dark: 'file:dingtalk.dark.svg' },
-		group: ['output'],
-		version: 1,
 		subtitle: '={{ {"recallWorkNotification": "Recall work notification", "recallRobotOneOnOneMessages": "Recall robot one-on-one messages", "recallRobotGroupMessages": "Recall robot group messages", "recallRobotPrivateChatMessages": "Recall robot private chat messages", "recallRobotDingMessages": "Recall robot DING messages"}[$parameter["operation"]] }}',
 		description:
 			'Recall DingTalk messages that were sent: robot messages (one-on-one, group, private chat) by the processQueryKey that sending returned, robot DING messages by their openDingId, work notifications by their task_id',
 		defaults: { name: 'DingTalk Recall Message' },
-		usableAsTool: true,
-		inputs: [NodeConnectionTypes.Main],
-		outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main],
-		outputNames: ['Success', 'Failed'],
-		credentials: [{ name: 'dingTalkApi', required: true }],
 		properties: [
 			{
 				displayName: 'Operation',
@@ -72,7 +67,7 @@ export class DingTalkRecallMessage implements INodeType {
 			...recallRobotPrivateChatMessages.description,
 			...recallWorkNotification.description,
 			...recallRobotDingMessages.description,
-			optionsCollection,
+			recallOptions,
 		],
 	};
 

@@ -1,10 +1,10 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
-import { NodeConnectionTypes } from 'n8n-workflow';
 
 import type { DingTalkProcess } from '../DingTalk/transport';
 import { thisProcess } from '../DingTalk/transport';
+import { DINGTALK_NODE } from '../DingTalk/setup';
 import { messageParameters } from './actions/message';
-import { optionsCollection, router } from './actions/router';
+import { router, sendOptions } from './actions/router';
 import * as sendRobotDingMessage from './actions/sendRobotDingMessage.operation';
 import * as sendRobotGroupMessage from './actions/sendRobotGroupMessage.operation';
 import * as sendRobotOneOnOneMessage from './actions/sendRobotOneOnOneMessage.operation';
@@ -12,20 +12,15 @@ import * as sendWorkNotification from './actions/sendWorkNotification.operation'
 
 export class DingTalkSendMessage implements INodeType {
 	description: INodeTypeDescription = {
+		...DINGTALK_NODE,
+		icon: { light: 'file:dingtalk.svg', dark: 'file:dingtalk.dark.svg' },
+		usableAsTool: true,
 		displayName: 'DingTalk Send Message',
 		name: 'dingTalkSendMessage',
-		icon: { light: 'file:dingtalk.svg', dark: 'file:dingtalk.dark.svg' },
-		group: ['output'],
-		version: 1,
 		subtitle: '={{ {"sendRobotOneOnOneMessage": "Send robot one-on-one message", "sendRobotGroupMessage": "Send robot group message", "sendRobotDingMessage": "Send robot DING message", "sendWorkNotification": "Send work notification"}[$parameter["operation"]] }}',
 		description:
 			'Send DingTalk robot messages (one-on-one, group), robot DINGs and work notifications; every Success item carries the ID the DingTalk Recall Message node takes them back with',
 		defaults: { name: 'DingTalk Send Message' },
-		usableAsTool: true,
-		inputs: [NodeConnectionTypes.Main],
-		outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main],
-		outputNames: ['Success', 'Failed'],
-		credentials: [{ name: 'dingTalkApi', required: true }],
 		properties: [
 			{
 				displayName: 'Operation',
@@ -65,7 +60,7 @@ export class DingTalkSendMessage implements INodeType {
 			...sendRobotDingMessage.description,
 			...sendWorkNotification.description,
 			...messageParameters([sendRobotOneOnOneMessage.OPERATION, sendRobotGroupMessage.OPERATION], [sendWorkNotification.OPERATION]),
-			optionsCollection,
+			sendOptions,
 		],
 	};
 

@@ -80,7 +80,7 @@ export function parseList(
 }
 
 /** A key of DingTalk's own (processQueryKey, openDingId): any text up to MAX_KEY_LENGTH characters. */
-function validateKey(what: string) {
+export function validateKey(what: string) {
 	return (part: string) =>
 		part.length > MAX_KEY_LENGTH
 			? `${what} is at most ${MAX_KEY_LENGTH} characters, but this one has ${part.length}`
@@ -90,12 +90,6 @@ function validateKey(what: string) {
 /** `processQueryKeys`: one key, an array of keys, or a comma-separated string of keys. */
 export function parseProcessQueryKeys(value: unknown): ParsedList {
 	return parseList(value, 'processQueryKeys', validateKey('a processQueryKey'), false);
-}
-
-/** `userIds`: the people a message goes to, each once; one userId, an array of them, or a comma-separated string. */
-export function parseUserIds(value: unknown): ParsedList {
-	const parsed = parseList(value, 'userIds', validateKey('a userId'), true);
-	return { ...parsed, values: [...new Set(parsed.values)] };
 }
 
 /** `openDingIds`: one openDingId, an array of them, or a comma-separated string, like processQueryKeys. */
@@ -124,6 +118,14 @@ export function parseMsgTaskIds(value: unknown): ParsedList {
 export interface SingleValue {
 	value?: string;
 	problem?: string;
+}
+
+/** A per-item parameter of one value (a robotCode, a chat, an agentId), shown under its own name in the output items. */
+export interface ItemParameter {
+	name: string;
+	parse: (value: unknown) => SingleValue;
+	/** An agentId is shown as a number. */
+	display?: (value: string) => string | number;
 }
 
 /** `agentId`: exactly one number (or digits) per item. */

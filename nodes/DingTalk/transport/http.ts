@@ -9,7 +9,6 @@ import { isTokenReady, secretsOf, TOKEN_ONLY_HEADER, tokenFailureIn } from '../.
 
 export const CREDENTIAL_TYPE = 'dingTalkApi';
 
-
 /** One call: where it goes, what it carries, and how DingTalk's answer of its API reads (`ApiShape`). */
 export interface DingTalkCall extends ApiShape {
 	path: string;
@@ -25,6 +24,11 @@ export interface DingTalkCall extends ApiShape {
 
 export function callUrl(baseUrls: DingTalkBaseUrls, call: DingTalkCall): string {
 	return `${baseUrls[call.host]}${call.path}`;
+}
+
+/** n8n's helper takes the credential data the run holds (with the process's token) instead of reading it again. */
+function withCredential(data: ICredentialDataDecryptedObject) {
+	return { credentialsDecrypted: { id: '', name: '', type: CREDENTIAL_TYPE, data: { ...data } } };
 }
 
 /** The execution was stopped: before the call went (nothing happened), or on its way (its answer is lost). */
@@ -60,9 +64,8 @@ export async function sendOnce(
 
 	const signal = context.getExecutionCancelSignal?.();
 	if (signal?.aborted) return stoppedAnswer(false);
-	const credentialsDecrypted = { id: '', name: '', type: CREDENTIAL_TYPE, data: { ...data } };
 	const sent = context.helpers.httpRequestWithAuthentication
-		.call(context, CREDENTIAL_TYPE, request, { credentialsDecrypted })
+		.call(context, CREDENTIAL_TYPE, request, withCredential(data))
 		.then(
 			(response) => ({ response: response as IN8nHttpFullResponse }),
 			(error: unknown) => ({ error }),
@@ -86,9 +89,9 @@ function tokenUnavailable({ message, tokenAnswer }: Pick<DingTalkTokenError, 'me
 
 /** Has n8n get a new token and store it, sending nothing else (see TOKEN_ONLY_HEADER); how it failed, if it did. */
 export async function requestNewToken(context: IExecuteFunctions, url: string, data: ICredentialDataDecryptedObject): Promise<Answer | undefined> {
-	const credentialsDecrypted = { id: '', name: '', type: CREDENTIAL_TYPE, data: { ...data, accessToken: '' } };
 	try {
-		await context.helpers.httpRequestWithAuthentication.call(context, CREDENTIAL_TYPE, { method: 'POST', url, headers: { [TOKEN_ONLY_HEADER]: '1' } }, { credentialsDecrypted });
+		const request: IHttpRequestOptions = { method: 'POST', url, headers: { [TOKEN_ONLY_HEADER]: '1' } };
+		await context.helpers.httpRequestWithAuthentication.call(context, CREDENTIAL_TYPE, request, withCredential({ ...data, accessToken: '' }));
 	} catch (error) {
 		if (isTokenReady(error)) return undefined;
 		const tokenFailure = tokenFailureIn(error);

@@ -49,7 +49,7 @@ export class DingTalkClient {
 	/** `credentials` is the credential as the run read it; the session reads it again only to renew the token. */
 	constructor(
 		private readonly context: IExecuteFunctions,
-		private readonly credentials: ICredentialDataDecryptedObject,
+		readonly credentials: ICredentialDataDecryptedObject,
 		private readonly settings: ClientSettings,
 		private readonly process: DingTalkProcess,
 	) {
@@ -81,11 +81,6 @@ export class DingTalkClient {
 	/** How many times a passing fault is repeated (the node's Retries option). */
 	get maxRetries(): number {
 		return this.settings.maxRetries;
-	}
-
-	/** A third-party enterprise app: DingTalk's limits on it are lower (1,000 recipients per work notification). */
-	get thirdParty(): boolean {
-		return this.credentials.appType === 'thirdParty';
 	}
 
 	/** The user stopped the execution. */

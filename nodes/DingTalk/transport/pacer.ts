@@ -13,24 +13,10 @@ export const STANDARD_PACE: PaceSettings = { callsPerWindow: 20, windowMs: 1000,
 /** A pacer left idle this long starts again at the standard rate: another process may have stopped, or started. */
 export const PACER_AGES_AFTER_MS = 60_000;
 
-/** What DingTalk's answer to a paced call tells the pacer. */
-export type Hearing =
-	/** DingTalk answered and admitted the call. */
-	| 'admitted'
-	/** DingTalk had no room for it. */
-	| 'throttled'
-	/** The stop cut it short on its way: DingTalk may have counted it, but said nothing. */
-	| 'cutShort'
-	/** It never reached DingTalk (the stop came first, or no token could be had). */
-	| 'neverSent';
+/** What DingTalk's answer to a paced call tells the pacer: `cutShort` (by the stop) may have been counted, `neverSent` was not. */
+export type Hearing = 'admitted' | 'throttled' | 'cutShort' | 'neverSent';
 
-/**
- * Where the pacer stands (docs/queue-mode.md has the algorithm):
- * - `ramp`: fresh; `calls` may be in the window, one more for each admitted, up to the limit;
- * - `climbing`: up to `probes` probes go above the limit while calls wait; each that proves room raises it;
- * - `holding`: DingTalk refused lately: one probe at a time, once every call within the limit is answered.
- * No probe goes before `probeFrom`.
- */
+/** Where the pacer stands; its phases and moves: docs/core.md, "The pacer" (the algorithm: docs/queue-mode.md). */
 export type Phase =
 	| { name: 'ramp'; calls: number }
 	| { name: 'climbing'; probes: number; probeFrom: number }
@@ -58,14 +44,11 @@ export class Pacer {
 
 	/** Calls in the window: in flight, or answered less than a window ago; in start order. */
 	private readonly calls: PacedCall[] = [];
-
 	private readonly waiting: Array<(ticket: number) => void> = [];
-
 	/** The calls per window the pacer allows now: its share of DingTalk's limit, as far as it learned it. */
 	callsPerWindow: number;
 	private lastTicket = 0;
 	private lastActive: number;
-
 	private wake?: { at: number; cancel: AbortController };
 
 	constructor(

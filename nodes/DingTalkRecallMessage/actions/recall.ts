@@ -3,7 +3,7 @@ import { NodeApiError } from 'n8n-workflow';
 
 import { codeLabel } from '../../../credentials/DingTalkAnswers';
 import { chunk, runWithConcurrency, uniqueByPool } from '../../DingTalk/helpers/batching';
-import type { ParsedList, SingleValue } from '../../DingTalk/helpers/inputs';
+import type { ItemParameter, ParsedList, SingleValue } from '../../DingTalk/helpers/inputs';
 import { parameterReader } from '../../DingTalk/helpers/inputs';
 import { KeyLedger } from '../helpers/keyLedger';
 import type { KeyResult, RecallOutcome } from '../helpers/results';
@@ -38,20 +38,11 @@ export interface PoolSettings {
 	checkUnclear: boolean;
 }
 
-/** A per-item parameter that names a pool: keys are sent together only where all of these agree. */
-export interface PoolParameter {
-	name: string;
-	/** The output field that shows it. */
-	field: string;
-	parse: (value: unknown) => SingleValue;
-	/** How it is shown in the output item (an agentId is a number). */
-	display?: (value: string) => string | number;
-}
-
 /** How an operation reads its per-item parameters: the pool (robotCode …, agentId) and the values to recall. */
 export interface KeyParameters {
 	operation: string;
-	pool: PoolParameter[];
+	/** Keys are sent together only where all of these agree. */
+	pool: ItemParameter[];
 	valueParameter: string;
 	/** The output field that shows the value. */
 	valueField: string;
@@ -71,7 +62,7 @@ export function collectKeyRequests(
 	const requests: KeyRequest[] = [];
 	const readPool = parameters.pool.map((pool) => ({ ...pool, read: parameterReader(context, items, pool.name) }));
 	const readValues = parameterReader(context, items, parameters.valueParameter);
-	const blankPool = Object.fromEntries(parameters.pool.map(({ field }) => [field, '']));
+	const blankPool = Object.fromEntries(parameters.pool.map(({ name }) => [name, '']));
 	for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
 		let poolValues: SingleValue[];
 		let values: unknown;
@@ -89,9 +80,9 @@ export function collectKeyRequests(
 		const poolProblem = poolValues.find(({ problem }) => problem)?.problem;
 		const pool = poolProblem ? undefined : JSON.stringify(poolValues.map(({ value }) => value));
 		const poolFields = Object.fromEntries(
-			readPool.map(({ field, display: show = String }, index) => {
+			readPool.map(({ name, display: show = String }, index) => {
 				const value = poolValues[index].value;
-				return [field, value === undefined ? '' : show(value)];
+				return [name, value === undefined ? '' : show(value)];
 			}),
 		);
 		const fields = (value: string) => ({ operation, [valueField]: value === '' ? '' : display(value), ...poolFields });

@@ -50,7 +50,7 @@ function outcomeOfRefusal(answer: Answer): RecallOutcome | undefined {
 
 export const keyParameters: KeyParameters = {
 	operation: OPERATION,
-	pool: [{ name: 'robotCode', field: 'robotCode', parse: parseRobotCode }],
+	pool: [{ name: 'robotCode', parse: parseRobotCode }],
 	valueParameter: 'openDingIds',
 	valueField: 'openDingId',
 	parseValues: parseOpenDingIds,

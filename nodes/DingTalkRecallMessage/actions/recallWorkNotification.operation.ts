@@ -44,7 +44,7 @@ function idForOutput(id: string): string | number {
 
 export const keyParameters: KeyParameters = {
 	operation: OPERATION,
-	pool: [{ name: 'agentId', field: 'agentId', parse: parseAgentId, display: idForOutput }],
+	pool: [{ name: 'agentId', parse: parseAgentId, display: idForOutput }],
 	valueParameter: 'msgTaskId',
 	valueField: 'msgTaskId',
 	parseValues: parseMsgTaskIds,

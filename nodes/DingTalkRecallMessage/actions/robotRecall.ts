@@ -5,7 +5,8 @@ import { parseOpenConversationId, parseProcessQueryKeys, parseRobotCode } from '
 import type { KeyLedger } from '../helpers/keyLedger';
 import { outcomeOfAnswer } from '../helpers/results';
 import type { Answer, DingTalkCall, DingTalkClient } from '../../DingTalk/transport';
-import type { BatchEnd, KeyParameters, PoolParameter, Recall } from './recall';
+import type { ItemParameter } from '../../DingTalk/helpers/inputs';
+import type { BatchEnd, KeyParameters, Recall } from './recall';
 import { BATCH_DONE, recallPooled } from './recall';
 
 /** What sets one of DingTalk's robot recall APIs apart: its paths, whether it works per chat, the send call it follows. */
@@ -69,10 +70,10 @@ function robotParameters(api: RobotRecallApi): INodeProperties[] {
 	];
 }
 
-function poolParameters(api: RobotRecallApi): PoolParameter[] {
-	const robotCode = { name: 'robotCode', field: 'robotCode', parse: parseRobotCode };
+function poolParameters(api: RobotRecallApi): ItemParameter[] {
+	const robotCode = { name: 'robotCode', parse: parseRobotCode };
 	if (!api.inConversation) return [robotCode];
-	return [robotCode, { name: 'openConversationId', field: 'openConversationId', parse: parseOpenConversationId }];
+	return [robotCode, { name: 'openConversationId', parse: parseOpenConversationId }];
 }
 
 /** One robot (and, for chats, one conversation): where a batch of keys goes. */

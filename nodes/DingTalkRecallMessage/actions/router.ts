@@ -1,10 +1,9 @@
 import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
-import { NodeOperationError } from 'n8n-workflow';
 
-import { asGiven, isProblem, setupError, setUp } from '../../DingTalk/setup';
+import { asGiven, isProblem, operationOf, setupError, setUp } from '../../DingTalk/setup';
 import type { DingTalkProcess } from '../../DingTalk/transport';
 import { notRecalled } from '../helpers/results';
-import { optionsCollection } from './options';
+import { recallOptions } from './options';
 import * as recallRobotDingMessages from './recallRobotDingMessages.operation';
 import * as recallRobotGroupMessages from './recallRobotGroupMessages.operation';
 import * as recallRobotOneOnOneMessages from './recallRobotOneOnOneMessages.operation';
@@ -26,12 +25,9 @@ const operations = new Map<string, Operation>(
 );
 
 export async function router(this: IExecuteFunctions, process: DingTalkProcess): Promise<INodeExecutionData[][]> {
-	const name = this.getNodeParameter('operation', 0) as string;
-	const operation = operations.get(name);
-	// Only a workflow saved by a later version of the node names an operation this one does not know.
-	if (!operation) throw new NodeOperationError(this.getNode(), `The operation "${name}" is not known to this version of the node`);
+	const operation = operationOf(this, operations);
 	const requests = collectKeyRequests(this, this.getInputData(), operation.keyParameters);
-	const setup = await setUp(this, process, optionsCollection);
+	const setup = await setUp(this, process, recallOptions);
 	if (isProblem(setup) && !this.continueOnFail()) throw setupError(this, setup);
 	const outputs = isProblem(setup)
 		? // Nothing was sent: every key goes to Failed with the problem, none passes through to Success.

@@ -104,3 +104,9 @@ export function readMessage(read: (name: string) => unknown, robot: boolean): Me
 	if (!title.trim()) return { problem: 'title is empty: a Markdown message needs a title' };
 	return { msgKey: 'sampleMarkdown', msgParam: { title, text: body }, msg: { msgtype: 'markdown', markdown: { title, text: body } } };
 }
+
+/** A robot message's content: DingTalk's template (msgKey) and what fills it (msgParam). */
+export function robotMessageContent(read: (name: string) => unknown): IDataObject | { problem: string } {
+	const message = readMessage(read, true);
+	return 'problem' in message ? message : { msgKey: message.msgKey, msgParam: message.msgParam };
+}

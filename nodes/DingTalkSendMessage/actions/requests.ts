@@ -1,24 +1,23 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
-import type { SingleValue } from '../../DingTalk/helpers/inputs';
-import { parameterReader, parseUserIds } from '../../DingTalk/helpers/inputs';
+import type { ItemParameter, ParsedList } from '../../DingTalk/helpers/inputs';
+import { parameterReader, parseList, validateKey } from '../../DingTalk/helpers/inputs';
 import type { SendRequest } from './send';
-
-/** A per-item parameter that says where a message goes (robot, chat, agent), and the output field that shows it. */
-export interface Destination {
-	name: string;
-	parse: (value: unknown) => SingleValue;
-	/** How it is shown in the output item (an agentId is a number). */
-	display?: (value: string) => string | number;
-}
 
 /** How an operation reads an item: where its message goes, whether to people, and what the message says (or why it cannot be sent). */
 export interface SendParameters {
 	operation: string;
-	destination: Destination[];
+	/** Where its message goes: robot, chat, agent. */
+	destination: ItemParameter[];
 	/** The item names its recipients (`userIds`); a group's message does not. */
 	toPeople: boolean;
 	content: (read: (name: string) => unknown) => IDataObject | { problem: string };
+}
+
+/** `userIds`: the people a message goes to, each once; one userId, an array of them, or a comma-separated string. */
+function parseUserIds(value: unknown): ParsedList {
+	const parsed = parseList(value, 'userIds', validateKey('a userId'), true);
+	return { ...parsed, values: [...new Set(parsed.values)] };
 }
 
 /** Reads every input item into one message each; bad input becomes a request with a problem, never an exception. */

@@ -1,7 +1,6 @@
-import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
-import { NodeOperationError } from 'n8n-workflow';
+import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
-import { asGiven, CALL_OPTIONS, isProblem, setupError, setUp } from '../../DingTalk/setup';
+import { asGiven, isProblem, operationOf, optionsCollection, setupError, setUp } from '../../DingTalk/setup';
 import type { DingTalkProcess } from '../../DingTalk/transport';
 import { collectSendRequests } from './requests';
 import type { SendApi } from './send';
@@ -12,27 +11,17 @@ import * as sendRobotGroupMessage from './sendRobotGroupMessage.operation';
 import * as sendRobotOneOnOneMessage from './sendRobotOneOnOneMessage.operation';
 import * as sendWorkNotification from './sendWorkNotification.operation';
 
-/** The node's Options: those of its calls; the run reads each default from here. */
-export const optionsCollection: INodeProperties = {
-	displayName: 'Options',
-	name: 'options',
-	type: 'collection',
-	placeholder: 'Add option',
-	default: {},
-	options: CALL_OPTIONS,
-};
+/** The node's Options: those of its calls. */
+export const sendOptions = optionsCollection([]);
 
 const operations = new Map<string, { parameters: SendParameters; api: SendApi }>(
 	[sendRobotOneOnOneMessage, sendRobotGroupMessage, sendRobotDingMessage, sendWorkNotification].map((operation) => [operation.OPERATION, operation]),
 );
 
 export async function router(this: IExecuteFunctions, process: DingTalkProcess): Promise<INodeExecutionData[][]> {
-	const name = this.getNodeParameter('operation', 0) as string;
-	const operation = operations.get(name);
-	// Only a workflow saved by a later version of the node names an operation this one does not know.
-	if (!operation) throw new NodeOperationError(this.getNode(), `The operation "${name}" is not known to this version of the node`);
+	const operation = operationOf(this, operations);
 	const requests = collectSendRequests(this, this.getInputData(), operation.parameters);
-	const setup = await setUp(this, process, optionsCollection);
+	const setup = await setUp(this, process, sendOptions);
 	if (isProblem(setup) && !this.continueOnFail()) throw setupError(this, setup);
 	const outputs = isProblem(setup)
 		? // Nothing was sent: every item goes to Failed with the problem.

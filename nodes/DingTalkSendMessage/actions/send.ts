@@ -4,6 +4,7 @@ import { NodeApiError } from 'n8n-workflow';
 import { codeLabel } from '../../../credentials/DingTalkAnswers';
 import { chunk, runWithConcurrency } from '../../DingTalk/helpers/batching';
 import { configurationMessage, configurationProblem, explainCode, TEXTS } from '../../DingTalk/texts';
+import { SEND_TEXTS } from './texts';
 import type { Answer, DingTalkCall, DingTalkClient } from '../../DingTalk/transport';
 
 /** One item's message: what every output item of it shows, where it goes, to whom, and what it says; or why it cannot go. */
@@ -72,17 +73,17 @@ function notSentBecause(answer: Answer): { code: string; message: string; maybeS
 		case 'configuration':
 			return { code, message: configurationMessage(answer), requestId };
 		case 'cancelled':
-			return { code, message: TEXTS.sendStopped };
+			return { code, message: SEND_TEXTS.sendStopped };
 		case 'tokenUnavailable':
 			return { code, message: answer.message, requestId };
 		case 'throttled':
 		case 'refused':
-			return { code, message: explainCode(code, TEXTS.notSent(code, answer.message)), requestId };
+			return { code, message: explainCode(code, SEND_TEXTS.notSent(code, answer.message)), requestId };
 		case 'failed':
-			if (code === 'network') return { code, message: TEXTS.unconnected };
-			return { code, message: `${TEXTS.notSent(code, answer.message)} ${TEXTS.maybeSent}`, maybeSent: true, requestId };
+			if (code === 'network') return { code, message: SEND_TEXTS.unconnected };
+			return { code, message: `${SEND_TEXTS.notSent(code, answer.message)} ${SEND_TEXTS.maybeSent}`, maybeSent: true, requestId };
 		default:
-			return { code, message: `${explainCode(code, TEXTS.notSent(code, answer.message))} ${TEXTS.maybeSent}`, maybeSent: true, requestId };
+			return { code, message: `${explainCode(code, SEND_TEXTS.notSent(code, answer.message))} ${SEND_TEXTS.maybeSent}`, maybeSent: true, requestId };
 	}
 }
 
@@ -100,7 +101,7 @@ async function sendOne(client: DingTalkClient, api: SendApi, request: SendReques
 		}
 		const { id, refused, flowControlled } = api.read(answer.body);
 		if (id === undefined) {
-			out.notSent.push(notSentItem(request, pending, { code: 'invalidResponse', message: TEXTS.noId, maybeSent: true, requestId: answer.requestId }));
+			out.notSent.push(notSentItem(request, pending, { code: 'invalidResponse', message: SEND_TEXTS.noId, maybeSent: true, requestId: answer.requestId }));
 			return undefined;
 		}
 		const named = refused.filter(({ userId }) => pending.includes(userId));
@@ -111,7 +112,7 @@ async function sendOne(client: DingTalkClient, api: SendApi, request: SendReques
 		if (!held.length) return undefined;
 		if (flowRepeats < client.maxRetries && !client.stopped) await client.waitBeforeRepeat(flowRepeats + 1);
 		if (flowRepeats >= client.maxRetries || client.stopped) {
-			const why = client.stopped ? { code: 'cancelled', message: TEXTS.sendStopped } : { code: 'flowControlled', message: TEXTS.flowControlled };
+			const why = client.stopped ? { code: 'cancelled', message: SEND_TEXTS.sendStopped } : { code: 'flowControlled', message: SEND_TEXTS.flowControlled };
 			out.notSent.push(notSentItem(request, held, why));
 			return undefined;
 		}
@@ -132,7 +133,7 @@ function invalidInput(request: SendRequest): { code: string; message: string } {
 function appFailure(context: IExecuteFunctions, api: SendApi, answer: ConfigurationAnswer, outputs: ItemOutputs[]): NodeApiError {
 	const ids = outputs.flatMap(({ sent }) => sent.map(({ json }) => String(json[api.idField])));
 	const { problem, fix = TEXTS.credentialTest } = configurationProblem(answer);
-	const sentNote = ids.length ? ` ${TEXTS.sentBeforeStop(ids.length, ids.slice(0, 50))}` : '';
+	const sentNote = ids.length ? ` ${SEND_TEXTS.sentBeforeStop(ids.length, ids.slice(0, 50))}` : '';
 	return new NodeApiError(context.getNode(), { code: answer.code, message: answer.message } as JsonObject, {
 		message: problem,
 		description: `${fix} (${codeLabel(answer.code)}${answer.requestId ? `, request ID ${answer.requestId}` : ''})${sentNote}`,

@@ -2,7 +2,7 @@ import type { INodeProperties } from 'n8n-workflow';
 
 import { parseOpenConversationId, parseRobotCode } from '../../DingTalk/helpers/inputs';
 import { robotCodeField } from './fields';
-import { readMessage } from './message';
+import { robotMessageContent } from './message';
 import type { SendParameters } from './requests';
 import type { SendApi } from './send';
 
@@ -31,10 +31,7 @@ export const parameters: SendParameters = {
 		{ name: 'openConversationId', parse: parseOpenConversationId },
 	],
 	toPeople: false,
-	content: (read) => {
-		const message = readMessage(read, true);
-		return 'problem' in message ? message : { msgKey: message.msgKey, msgParam: message.msgParam };
-	},
+	content: robotMessageContent,
 };
 
 export const api: SendApi = {

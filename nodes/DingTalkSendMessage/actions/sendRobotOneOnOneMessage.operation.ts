@@ -1,9 +1,9 @@
 import type { INodeProperties } from 'n8n-workflow';
 
 import { parseRobotCode } from '../../DingTalk/helpers/inputs';
-import { TEXTS } from '../../DingTalk/texts';
+import { SEND_TEXTS } from './texts';
 import { robotCodeField, userIdsField } from './fields';
-import { readMessage } from './message';
+import { robotMessageContent } from './message';
 import type { SendParameters } from './requests';
 import type { SendApi } from './send';
 
@@ -20,10 +20,7 @@ export const parameters: SendParameters = {
 	operation: OPERATION,
 	destination: [{ name: 'robotCode', parse: parseRobotCode }],
 	toPeople: true,
-	content: (read) => {
-		const message = readMessage(read, true);
-		return 'problem' in message ? message : { msgKey: message.msgKey, msgParam: message.msgParam };
-	},
+	content: robotMessageContent,
 };
 
 export const api: SendApi = {
@@ -40,8 +37,8 @@ export const api: SendApi = {
 	read: (body) => ({
 		id: typeof body.processQueryKey === 'string' ? body.processQueryKey : undefined,
 		refused: [
-			...list(body.invalidStaffIdList).map((userId) => ({ userId, code: 'invalidStaffId', message: TEXTS.invalidStaffId })),
-			...list(body.filteredStaffIdList).map((userId) => ({ userId, code: 'filtered', message: TEXTS.filtered })),
+			...list(body.invalidStaffIdList).map((userId) => ({ userId, code: 'invalidStaffId', message: SEND_TEXTS.invalidStaffId })),
+			...list(body.filteredStaffIdList).map((userId) => ({ userId, code: 'filtered', message: SEND_TEXTS.filtered })),
 		],
 		flowControlled: list(body.flowControlledStaffIdList),
 	}),

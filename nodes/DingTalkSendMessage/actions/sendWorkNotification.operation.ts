@@ -36,7 +36,8 @@ export const parameters: SendParameters = {
 
 export const api: SendApi = {
 	idField: 'msgTaskId',
-	mostRecipients: (_request, client) => (client.thirdParty ? 1000 : 5000),
+	// DingTalk's limit is lower for a third-party enterprise app.
+	mostRecipients: (_request, client) => (client.credentials.appType === 'thirdParty' ? 1000 : 5000),
 	// The task_id is the msgTaskId the recall takes; whom DingTalk reached only its getsendresult tells.
 	callFor: ({ fields, content }, userIds) => ({
 		host: 'oapi',
