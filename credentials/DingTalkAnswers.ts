@@ -3,6 +3,9 @@
 /** Whom a configuration error concerns: the whole app (stop the run), or one robot or chat (fail its keys only). */
 export type ConfigurationScope = 'app' | 'pool';
 
+/** A configuration error: what DingTalk (or the node) said is set up wrongly. */
+export type ConfigurationAnswer = Extract<Answer, { kind: 'configuration' }>;
+
 /** How a refusal bears on the keys of the call. */
 export type RefusalReach =
 	/** One of DingTalk's documented key codes: the key is wrong; a call of several is split to find it. */
@@ -219,11 +222,7 @@ function oapiCode(body: Record<string, unknown>): { code: string; message: strin
 }
 
 /** DingTalk's old-style host answered at the API Base URL. */
-const WRONG_API_HOST = {
-	kind: 'configuration',
-	scope: 'app',
-	text: `The credential's API Base URL leads to DingTalk's old-style host, which does not know the new-style APIs. ${BASE_URL_HINT}`,
-} as const;
+const WRONG_API_HOST = configuration('app', `The credential's API Base URL leads to DingTalk's old-style host, which does not know the new-style APIs. ${BASE_URL_HINT}`);
 
 /** A body that is not DingTalk's: the IP ban's own JSON, or anything else (an HTML page, an empty body, a gateway's JSON). */
 function foreignBody(statusCode: number, body: Record<string, unknown> | undefined): Answer {
@@ -240,13 +239,7 @@ function foreignBody(statusCode: number, body: Record<string, unknown> | undefin
 	if (statusCode === 401) return { kind: 'tokenRejected', code: 'http401', message: 'HTTP 401' };
 	if (statusCode === 429) return { kind: 'throttled', perSecond: false, code: 'http429', message: 'HTTP 429' };
 	if (statusCode === 404) {
-		return {
-			kind: 'configuration',
-			scope: 'app',
-			code: 'http404',
-			message: 'HTTP 404: no DingTalk API at this address',
-			text: `No DingTalk API answers at the credential's base URL. ${BASE_URL_HINT}`,
-		};
+		return { ...configuration('app', `No DingTalk API answers at the credential's base URL. ${BASE_URL_HINT}`), code: 'http404', message: 'HTTP 404: no DingTalk API at this address' };
 	}
 	return { kind: 'lost', code: 'invalidResponse', message: `HTTP ${statusCode} with a body that is not DingTalk's answer` };
 }

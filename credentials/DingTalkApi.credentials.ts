@@ -21,11 +21,6 @@ const TOKEN_ERROR_PREFIX = 'Could not get a DingTalk access token';
 /** DingTalk's token APIs (`accessToken`, `corpAccessToken`) answer with the token, or as every other API of the api host. */
 const TOKEN_API: ApiShape = { host: 'api', resultFields: ['accessToken'] };
 
-interface TokenResponse {
-	statusCode: number;
-	body: unknown;
-}
-
 /** The token answer's words for people: what failed, and what to check. */
 function tokenFailureMessage(answer: Answer): string {
 	if (answer.kind === 'throttled' || answer.kind === 'failed' || answer.kind === 'lost' || answer.kind === 'ok') {
@@ -65,7 +60,7 @@ function requestToken(clock: Clock) {
 				returnFullResponse: true,
 				ignoreHttpStatusErrors: true,
 				timeout: 15000,
-			})) as TokenResponse;
+			})) as { statusCode: number; body: unknown };
 			answer = classifyAnswer(TOKEN_API, response.statusCode, response.body);
 			message = tokenFailureMessage(answer);
 		} catch (error) {

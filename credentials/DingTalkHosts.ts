@@ -27,11 +27,7 @@ export function dingTalkBaseUrls(credentials: ICredentialDataDecryptedObject): D
 }
 
 /** A base URL of the credential that no call can go to: the node's code, what is wrong, and what to fix. */
-export interface BaseUrlProblem {
-	code: 'missingBaseUrl' | 'invalidBaseUrl';
-	problem: string;
-	fix: string;
-}
+export type BaseUrlProblem = { code: 'missingBaseUrl' | 'invalidBaseUrl'; problem: string; fix: string };
 
 const BASE_URL_FIELDS: Record<keyof DingTalkBaseUrls, string> = { api: 'API Base URL', oapi: 'OAPI Base URL' };
 

@@ -69,11 +69,7 @@ const CALL_OPTIONS: INodeProperties[] = [
 ];
 
 /** Something before the first call is set up wrongly: the node's own code, the problem and its fix. */
-export interface SetupProblem {
-	code: string;
-	problem: string;
-	fix: string;
-}
+export type SetupProblem = { code: string; problem: string; fix: string };
 
 export function isProblem(value: unknown): value is SetupProblem {
 	return value !== null && typeof value === 'object' && 'problem' in value && 'fix' in value;

@@ -35,16 +35,8 @@ function expressionLeftFixed(text: string, what: string): string | undefined {
 	return `${what} "${preview(text)}" looks like an expression, but the field is in Fixed mode: switch the field to Expression`;
 }
 
-/** One rejected part of an item's input: `value` is what the user gave, `problem` says why it is no key. */
-export interface InputProblem {
-	value: string;
-	problem: string;
-}
-
-export interface ParsedList {
-	values: string[];
-	problems: InputProblem[];
-}
+/** An item's parts: the good ones, and the others with what the user gave (`value`) and why it is no key. */
+export type ParsedList = { values: string[]; problems: Array<{ value: string; problem: string }> };
 
 /** One item's value, an array or a comma-separated string, into trimmed parts, and problems for parts `validate` refuses. */
 export function parseList(
@@ -115,10 +107,7 @@ export function parseMsgTaskIds(value: unknown): ParsedList {
 }
 
 /** A parameter that takes exactly one value per item: the value, or why there is none. */
-export interface SingleValue {
-	value?: string;
-	problem?: string;
-}
+export type SingleValue = { value?: string; problem?: string };
 
 /** A per-item parameter of one value (a robotCode, a chat, an agentId), shown under its own name in the output items. */
 export interface ItemParameter {

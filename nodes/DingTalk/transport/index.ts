@@ -19,9 +19,7 @@ export { CREDENTIAL_TYPE } from './http';
 export type { DingTalkProcess } from './process';
 export { thisProcess } from './process';
 
-export interface ClientSettings extends RetrySettings {
-	timeoutMs: number;
-}
+export type ClientSettings = RetrySettings & { timeoutMs: number };
 
 /** The token a credential holds, if any. */
 function heldToken(data: ICredentialDataDecryptedObject): HeldToken | undefined {

@@ -25,10 +25,7 @@ export function backoffMs(attempt: number, baseMs: number, random: () => number 
 }
 
 /** How often one call was repeated so far, by reason. */
-export interface Repeats {
-	faults: number;
-	throttles: number;
-}
+export type Repeats = { faults: number; throttles: number };
 
 /** When to repeat a call, and how long to wait first: faults within Retries, throttling a few times more, never after the stop. */
 export class RetryPolicy {

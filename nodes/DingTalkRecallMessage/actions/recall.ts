@@ -1,9 +1,10 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, JsonObject } from 'n8n-workflow';
 import { NodeApiError } from 'n8n-workflow';
 
+import type { ConfigurationAnswer } from '../../../credentials/DingTalkAnswers';
 import { codeLabel } from '../../../credentials/DingTalkAnswers';
 import { chunk, runWithConcurrency, uniqueByPool } from '../../DingTalk/helpers/batching';
-import type { ItemParameter, ParsedList, SingleValue } from '../../DingTalk/helpers/inputs';
+import type { ItemParameter, ParsedList } from '../../DingTalk/helpers/inputs';
 import { parameterReader } from '../../DingTalk/helpers/inputs';
 import { KeyLedger } from '../helpers/keyLedger';
 import type { KeyResult, RecallOutcome } from '../helpers/results';
@@ -22,9 +23,6 @@ export interface KeyRequest {
 	/** The fields the output item shows (operation, key, robotCode …). */
 	fields: IDataObject;
 }
-
-/** A configuration error: what DingTalk (or the node) said is set up wrongly. */
-export type ConfigurationAnswer = Extract<Answer, { kind: 'configuration' }>;
 
 /** How a batch ended: done, or a setup error of its pool (its keys fail) or of the app (the run stops). */
 export type BatchEnd = { ended: 'done' } | { ended: 'configuration'; answer: ConfigurationAnswer };
@@ -53,51 +51,33 @@ export interface KeyParameters {
 }
 
 /** Reads every input item into key requests; bad input becomes a request with a problem, never an exception. */
-export function collectKeyRequests(
-	context: IExecuteFunctions,
-	items: INodeExecutionData[],
-	parameters: KeyParameters,
-): KeyRequest[] {
+export function collectKeyRequests(context: IExecuteFunctions, items: INodeExecutionData[], parameters: KeyParameters): KeyRequest[] {
 	const { operation, valueField, display } = parameters;
-	const requests: KeyRequest[] = [];
 	const readPool = parameters.pool.map((pool) => ({ ...pool, read: parameterReader(context, items, pool.name) }));
 	const readValues = parameterReader(context, items, parameters.valueParameter);
-	const blankPool = Object.fromEntries(parameters.pool.map(({ name }) => [name, '']));
-	for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
-		let poolValues: SingleValue[];
-		let values: unknown;
+	return items.flatMap((_item, itemIndex): KeyRequest[] => {
+		const poolFields: IDataObject = {};
+		let poolProblem: string | undefined;
 		try {
-			poolValues = readPool.map(({ read, parse }) => parse(read(itemIndex)));
-			values = readValues(itemIndex);
-		} catch (error) {
-			requests.push({
-				itemIndex,
-				problem: `its parameters could not be read (${(error as Error).message})`,
-				fields: { operation, [valueField]: '', ...blankPool },
+			const poolValues = readPool.map(({ name, parse, display: show = String, read }) => {
+				const { value, problem } = parse(read(itemIndex));
+				poolFields[name] = value === undefined ? '' : show(value);
+				poolProblem ??= problem;
+				return value;
 			});
-			continue;
+			const pool = poolProblem ? undefined : JSON.stringify(poolValues);
+			const fields = (value: string) => ({ operation, [valueField]: value === '' ? '' : display(value), ...poolFields });
+			const { values, problems } = parameters.parseValues(readValues(itemIndex));
+			if (!values.length && !problems.length) return [{ itemIndex, problem: poolProblem ?? parameters.emptyProblem, fields: fields('') }];
+			return [
+				...values.map((value) => ({ itemIndex, pool, value, problem: poolProblem, fields: fields(value) })),
+				...problems.map(({ value, problem }) => ({ itemIndex, problem, fields: { ...fields(''), [valueField]: value } })),
+			];
+		} catch (error) {
+			const fields = { operation, [valueField]: '', ...Object.fromEntries(parameters.pool.map(({ name }) => [name, ''])) };
+			return [{ itemIndex, problem: `its parameters could not be read (${(error as Error).message})`, fields }];
 		}
-		const poolProblem = poolValues.find(({ problem }) => problem)?.problem;
-		const pool = poolProblem ? undefined : JSON.stringify(poolValues.map(({ value }) => value));
-		const poolFields = Object.fromEntries(
-			readPool.map(({ name, display: show = String }, index) => {
-				const value = poolValues[index].value;
-				return [name, value === undefined ? '' : show(value)];
-			}),
-		);
-		const fields = (value: string) => ({ operation, [valueField]: value === '' ? '' : display(value), ...poolFields });
-		const parsed = parameters.parseValues(values);
-		for (const value of parsed.values) {
-			requests.push({ itemIndex, pool, value, problem: poolProblem, fields: fields(value) });
-		}
-		for (const { value, problem } of parsed.problems) {
-			requests.push({ itemIndex, problem, fields: { ...fields(''), [valueField]: value } });
-		}
-		if (!parsed.values.length && !parsed.problems.length) {
-			requests.push({ itemIndex, problem: poolProblem ?? parameters.emptyProblem, fields: fields('') });
-		}
-	}
-	return requests;
+	});
 }
 
 export function invalidInput(itemIndex: number, problem: string): RecallOutcome {

@@ -77,10 +77,7 @@ function poolParameters(api: RobotRecallApi): ItemParameter[] {
 }
 
 /** One robot (and, for chats, one conversation): where a batch of keys goes. */
-interface RobotPool {
-	robotCode: string;
-	openConversationId: string;
-}
+type RobotPool = { robotCode: string; openConversationId: string };
 
 /** DingTalk's batch recall answer names the keys: `successResult` the recalled ones, `failedResult` the others. */
 const RECALL_RESULT_FIELDS = ['successResult', 'failedResult'];

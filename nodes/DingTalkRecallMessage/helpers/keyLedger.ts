@@ -17,13 +17,6 @@ interface KeyRecord {
 	readStatus?: StatusReading;
 }
 
-/** A key's outcome as the user sees it. */
-export interface KeyReport {
-	outcome: RecallOutcome;
-	/** DingTalk may have recalled it though nothing confirmed it. */
-	mayBeRecalled: boolean;
-}
-
 /** What one pool's recall learned of each key: it outlives a setup error or a stop, so nothing learned is lost. */
 export class KeyLedger {
 	/** Codes no document lists that refused a single key: about the call, so the pool's batches take them unsplit. */
@@ -99,8 +92,8 @@ export class KeyLedger {
 		return record?.outcome !== undefined || record?.answerLost === true;
 	}
 
-	/** The key's outcome as the user sees it (`fallback` if DingTalk told nothing), its message saying what is open. */
-	report(key: string, fallback: RecallOutcome): KeyReport {
+	/** The key's outcome as the user sees it (`fallback` if DingTalk told nothing), its message saying what is open; `mayBeRecalled` though nothing confirmed it. */
+	report(key: string, fallback: RecallOutcome): { outcome: RecallOutcome; mayBeRecalled: boolean } {
 		const record = this.records.get(key) ?? { answerLost: false };
 		const outcome = record.outcome ?? fallback;
 		if (outcome.recalled) return { outcome, mayBeRecalled: false };

@@ -1,6 +1,7 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, JsonObject } from 'n8n-workflow';
 import { NodeApiError } from 'n8n-workflow';
 
+import type { ConfigurationAnswer } from '../../../credentials/DingTalkAnswers';
 import { codeLabel } from '../../../credentials/DingTalkAnswers';
 import { chunk, runWithConcurrency } from '../../DingTalk/helpers/batching';
 import { configurationMessage, configurationProblem, explainCode, TEXTS } from '../../DingTalk/texts';
@@ -40,8 +41,6 @@ export interface SendApi {
 	callFor: (request: SendRequest, recipients: string[]) => DingTalkCall;
 	read: (body: Record<string, unknown>) => SendReading;
 }
-
-type ConfigurationAnswer = Extract<Answer, { kind: 'configuration' }>;
 
 /** The output items of one item's message, Success and Failed. */
 interface ItemOutputs {
