@@ -16,13 +16,14 @@ const WORKFLOW_ID = 'dtE2eMcpTools001';
 const MCP_PATH = 'dingtalk-recall';
 const ROBOT_TOOL = 'Recall robot messages';
 const WORK_TOOL = 'Recall work notifications';
+const SEND_TOOL = 'Send DingTalk messages';
 
-/** MCP Server Trigger ← two tools: the node's tool variant once per operation, arguments from `$fromAI()`. */
+/** MCP Server Trigger ← three tools: each node's tool variant once per operation, arguments from `$fromAI()`. */
 function mcpWorkflow() {
-	const tool = (id, name, parameters) => ({
+	const tool = (id, name, parameters, node = 'dingTalkRecallMessage') => ({
 		id,
 		name,
-		type: 'n8n-nodes-dingtalk-recall.dingTalkRecallMessageTool',
+		type: `n8n-nodes-dingtalk-recall.${node}Tool`,
 		typeVersion: 1,
 		position: [0, 200],
 		parameters: { ...parameters, options: {} },
@@ -56,8 +57,20 @@ function mcpWorkflow() {
 				msgTaskId:
 					"={{ $fromAI('taskIds', 'The task_id of each work notification to recall (asyncsend_v2 returned it), comma-separated', 'string') }}",
 			}),
+			tool(
+				'm4',
+				SEND_TOOL,
+				{
+					operation: 'sendRobotOneOnOneMessage',
+					robotCode: 'dingRobotA',
+					userIds: "={{ $fromAI('userIds', 'The userIds of the people to tell, comma-separated', 'string') }}",
+					messageType: 'text',
+					text: "={{ $fromAI('text', 'What to tell them', 'string') }}",
+				},
+				'dingTalkSendMessage',
+			),
 		],
-		connections: { [ROBOT_TOOL]: toTrigger, [WORK_TOOL]: toTrigger },
+		connections: { [ROBOT_TOOL]: toTrigger, [WORK_TOOL]: toTrigger, [SEND_TOOL]: toTrigger },
 	};
 }
 
@@ -107,12 +120,12 @@ describe('the packed package as a tool of n8n’s MCP Server Trigger in a real n
 		n8n?.cleanUp();
 	});
 
-	test('the client lists both tools, each with what DingTalk key to give it', async () => {
+	test('the client lists the three tools, each with what to give it', async () => {
 		const { tools } = await client.listTools();
 		const byName = Object.fromEntries(tools.map((tool) => [tool.name, tool]));
 
-		expect(Object.keys(byName).sort()).toEqual(['Recall_robot_messages', 'Recall_work_notifications']);
-		for (const tool of tools) {
+		expect(Object.keys(byName).sort()).toEqual(['Recall_robot_messages', 'Recall_work_notifications', 'Send_DingTalk_messages']);
+		for (const tool of [byName.Recall_robot_messages, byName.Recall_work_notifications]) {
 			expect(tool.description).toBe(
 				'Recall DingTalk messages that were sent: robot messages (one-on-one, group, private chat) by the processQueryKey that sending returned, robot DING messages by their openDingId, work notifications by their task_id',
 			);
@@ -122,6 +135,26 @@ describe('the packed package as a tool of n8n’s MCP Server Trigger in a real n
 		expect(robot.properties.processQueryKeys).toMatchObject({ type: 'string', description: expect.stringContaining('batchSend') });
 		const work = byName.Recall_work_notifications.inputSchema;
 		expect(work.properties.taskIds).toMatchObject({ type: 'string', description: expect.stringContaining('asyncsend_v2') });
+		const send = byName.Send_DingTalk_messages.inputSchema;
+		expect(send.required.sort()).toEqual(['text', 'userIds']);
+		expect(send.properties.userIds).toMatchObject({ type: 'string', description: 'The userIds of the people to tell, comma-separated' });
+	});
+
+	test('the client sends to three people, one unknown to DingTalk, reads both outcomes, and recalls the message by the key it read', async () => {
+		const answer = answerOf(
+			await client.callTool({ name: 'Send_DingTalk_messages', arguments: { userIds: 'user01,unknown-02,user03', text: 'The deploy is done' } }),
+		);
+
+		expect(answer).toEqual([
+			expect.objectContaining({ operation: 'sendRobotOneOnOneMessage', robotCode: 'dingRobotA', sent: true, processQueryKey: expect.any(String), userIds: ['user01', 'user03'] }),
+			expect.objectContaining({ sent: false, errorCode: 'invalidStaffId', userIds: ['unknown-02'] }),
+		]);
+		expect([server.received('user01'), server.received('user03'), server.received('unknown-02')]).toEqual([1, 1, 0]);
+
+		const { processQueryKey } = answer[0];
+		const recall = answerOf(await client.callTool({ name: 'Recall_robot_messages', arguments: { robotCode: 'dingRobotA', processQueryKeys: processQueryKey } }));
+		expect(recall).toEqual([expect.objectContaining({ processQueryKey, recalled: true })]);
+		expect(server.isRecalled(processQueryKey)).toBe(true);
 	});
 
 	test('nine keys, two unknown to DingTalk: the client reads all nine outcomes, and the seven messages are recalled', async () => {
