@@ -140,23 +140,6 @@ describe('the packed package as a tool of n8n’s MCP Server Trigger in a real n
 		expect(send.properties.userIds).toMatchObject({ type: 'string', description: 'The userIds of the people to tell, comma-separated' });
 	});
 
-	test('the client sends to three people, one unknown to DingTalk, reads both outcomes, and recalls the message by the key it read', async () => {
-		const answer = answerOf(
-			await client.callTool({ name: 'Send_DingTalk_messages', arguments: { userIds: 'user01,unknown-02,user03', text: 'The deploy is done' } }),
-		);
-
-		expect(answer).toEqual([
-			expect.objectContaining({ operation: 'sendRobotOneOnOneMessage', robotCode: 'dingRobotA', sent: true, processQueryKey: expect.any(String), userIds: ['user01', 'user03'] }),
-			expect.objectContaining({ sent: false, errorCode: 'invalidStaffId', userIds: ['unknown-02'] }),
-		]);
-		expect([server.received('user01'), server.received('user03'), server.received('unknown-02')]).toEqual([1, 1, 0]);
-
-		const { processQueryKey } = answer[0];
-		const recall = answerOf(await client.callTool({ name: 'Recall_robot_messages', arguments: { robotCode: 'dingRobotA', processQueryKeys: processQueryKey } }));
-		expect(recall).toEqual([expect.objectContaining({ processQueryKey, recalled: true })]);
-		expect(server.isRecalled(processQueryKey)).toBe(true);
-	});
-
 	test('nine keys, two unknown to DingTalk: the client reads all nine outcomes, and the seven messages are recalled', async () => {
 		const sent = server.sendRobotMessages('dingRobotA', 7);
 		const unknown = ['a-key-DingTalk-never-issued', 'another-made-up-key'];
@@ -203,5 +186,21 @@ describe('the packed package as a tool of n8n’s MCP Server Trigger in a real n
 			item(123456, { recalled: false, errorCode: '400002', errorMessage: expect.any(String) }),
 		]);
 		expect(server.isNotificationRecalled(taskId)).toBe(true);
+	});
+	test('the client sends to three people, one unknown to DingTalk, reads both outcomes, and recalls the message by the key it read', async () => {
+		const answer = answerOf(
+			await client.callTool({ name: 'Send_DingTalk_messages', arguments: { userIds: 'user01,unknown-02,user03', text: 'The deploy is done' } }),
+		);
+
+		expect(answer).toEqual([
+			expect.objectContaining({ operation: 'sendRobotOneOnOneMessage', robotCode: 'dingRobotA', sent: true, processQueryKey: expect.any(String), userIds: ['user01', 'user03'] }),
+			expect.objectContaining({ sent: false, errorCode: 'invalidStaffId', userIds: ['unknown-02'] }),
+		]);
+		expect([server.received('user01'), server.received('user03'), server.received('unknown-02')]).toEqual([1, 1, 0]);
+
+		const { processQueryKey } = answer[0];
+		const recall = answerOf(await client.callTool({ name: 'Recall_robot_messages', arguments: { robotCode: 'dingRobotA', processQueryKeys: processQueryKey } }));
+		expect(recall).toEqual([expect.objectContaining({ processQueryKey, recalled: true })]);
+		expect(server.isRecalled(processQueryKey)).toBe(true);
 	});
 });
