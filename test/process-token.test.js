@@ -57,6 +57,28 @@ describe('One token per process', () => {
 		expect(server.tokenFetches).toBe(2);
 	});
 
+	test('calls waiting for their turn while the token is renewed go with the new token: only calls already on their way are refused', async () => {
+		// 8 executions × 100 keys: 40 calls at DingTalk's 20 a second, so most wait in the pacer's queue.
+		const server = await startServer({ rateLimitPerSecond: 20, latencyMs: 30 });
+		const credentials = credentialsFor(server);
+		const keys = Array.from({ length: 8 }, () => server.sendRobotMessages('dingRobotA', 100));
+		let admitted = 0;
+		server.onRequest = (call) => {
+			if (call.path === PATHS.batchRecall && call.headerToken && ++admitted === 5) server.expireAllTokens();
+		};
+
+		const results = await Promise.all(keys.map((own) => recallRobot({ server, credentials, items: [{ keys: own }] })));
+
+		expect(results.every((result) => result.failed.length === 0 && result.success.length === 100)).toBe(true);
+		expect(server.tokenFetches).toBe(2);
+		// Refused on the expired token: the calls on their way when it expired, and those whose turn came
+		// while the one renewal was under way; none that waited past it (a call's token taken at its turn:
+		// all 40 were refused when each took its token before the wait).
+		const refused = server.callsTo(PATHS.batchRecall).filter((call) => call.code === 'InvalidAuthentication');
+		expect(refused.length).toBeGreaterThan(0);
+		expect(refused.length).toBeLessThanOrEqual(10);
+	});
+
 	test('a token that expires in the middle of a storm of executions is renewed once for the process', async () => {
 		const server = await startServer({ latencyMs: 2 });
 		const credentials = credentialsFor(server);

@@ -69,7 +69,7 @@ export class DingTalkClient {
 	 */
 	async call(call: DingTalkCall, { once = false, onlyUnsent = false, hear }: { once?: boolean; onlyUnsent?: boolean; hear?: (answer: Answer) => void } = {}): Promise<Answer> {
 		const send = async () => {
-			const answer = await this.session.send(async (token) => await this.sendPaced(call, token));
+			const answer = await this.session.send(async (inUse) => await this.sendPaced(call, inUse));
 			hear?.(answer);
 			return answer;
 		};
@@ -91,14 +91,15 @@ export class DingTalkClient {
 		await this.retry.waitBeforeRepeat(attempt);
 	}
 
-	/** One attempt in its turn on the app's pacer for this API; a refused probe goes again at once, in its turn. */
-	private async sendPaced(call: DingTalkCall, token: HeldToken): Promise<Answer> {
+	/** One attempt in its turn on the app's pacer for this API, with the token in use then (none: it does not go); a refused probe goes again at once, in its turn. */
+	private async sendPaced(call: DingTalkCall, inUse: () => HeldToken | undefined): Promise<Answer | undefined> {
 		const pacer = this.process.pacer(this.appIdentity, callUrl(this.baseUrls, call));
-		const data = { ...this.credentials, accessToken: token.token, renewAt: token.renewAt };
 		for (let refusedProbes = 0; ; refusedProbes++) {
 			const ticket = await pacer.acquire(this.signal);
 			if (ticket === undefined) return stoppedAnswer(false);
-			const answer = await sendOnce(this.context, this.baseUrls, call, data, this.settings.timeoutMs);
+			const held = inUse();
+			if (!held) return void pacer.heard(ticket, 'neverSent');
+			const answer = await sendOnce(this.context, this.baseUrls, call, { ...this.credentials, accessToken: held.token, renewAt: held.renewAt }, this.settings.timeoutMs);
 			const probeRefused = pacer.heard(ticket, pacerHears(answer));
 			// Only over the per-second limit: a ban, a busy DingTalk or a per-minute limit is waited out as ever.
 			if (!(probeRefused && answer.kind === 'throttled' && answer.perSecond && refusedProbes < MOST_REFUSED_PROBES)) return answer;

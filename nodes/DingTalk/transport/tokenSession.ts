@@ -24,11 +24,11 @@ export type TokenState =
 /** The process's token of one app and host: every session of it reads and moves the same state. */
 export type TokenSlot = { state: TokenState };
 
+/** Sends one call once its turn comes, with the token `token` gives then: none (the call does not go) while the token changes hands. */
+export type SendWith = (token: () => HeldToken | undefined) => Promise<Answer | undefined>;
+
 /** n8n's side of the token: get a new one and store it (no answer when it did), and read the one stored. */
-export interface TokenStore {
-	renew: () => Promise<Answer | undefined>;
-	read: () => Promise<HeldToken | undefined>;
-}
+export type TokenStore = { renew: () => Promise<Answer | undefined>; read: () => Promise<HeldToken | undefined> };
 
 /** DingTalk refuses every token it issues to this app: the setup is wrong (a proxy, the hosts), not the token. */
 function tokenNeverAccepted(refusal: Answer): Answer {
@@ -53,8 +53,8 @@ export class TokenSession {
 		if (offered && newer && !('token' in state && state.token === offered.token)) slot.state = { kind: 'stored', ...offered };
 	}
 
-	/** Sends a call with the process's token: renewed first where needed, and again when DingTalk refuses it. */
-	async send(sendWith: (token: HeldToken) => Promise<Answer>): Promise<Answer> {
+	/** Sends a call with the process's token, renewed first where needed and again when DingTalk refuses it. */
+	async send(sendWith: SendWith): Promise<Answer> {
 		for (let refusals = 0; ; ) {
 			if (this.signal?.aborted) return { kind: 'cancelled', code: 'cancelled', message: 'the execution was stopped before the call went' };
 			if (this.failure) return this.failure;
@@ -68,10 +68,13 @@ export class TokenSession {
 				await this.settle(async () => await this.renew(state));
 				continue;
 			}
-			const answer = state.kind === 'ready' ? await sendWith(state) : await this.settle(async () => await this.tryAlone(state, sendWith));
+			let used: HeldToken = state;
+			const inUse = () => (this.slot.state.kind === 'ready' ? (used = this.slot.state) : undefined);
+			const answer = state.kind === 'ready' ? await sendWith(inUse) : await this.settle(async () => await this.tryAlone(state, sendWith));
+			if (!answer) continue;
 			if (answer.kind !== 'tokenRejected') return answer;
 			// Dropped only if still the one in use: another call may have renewed it already.
-			if (this.slot.state.kind === 'ready' && this.slot.state.token === state.token) this.slot.state = { kind: 'refused', token: state.token };
+			if (this.slot.state.kind === 'ready' && this.slot.state.token === used.token) this.slot.state = { kind: 'refused', token: used.token };
 			if (++refusals === MOST_REFUSALS) this.failure ??= tokenNeverAccepted(answer);
 		}
 	}
@@ -90,12 +93,12 @@ export class TokenSession {
 	}
 
 	/** The first call with a token DingTalk has not accepted here goes alone; a token issued right after a refusal, refused too, means the setup is wrong. */
-	private async tryAlone(token: HeldToken & { kind: 'stored' | 'issued' }, sendWith: (token: HeldToken) => Promise<Answer>): Promise<Answer> {
-		const answer = await sendWith(token);
-		if (answer.kind === 'tokenRejected') {
+	private async tryAlone(token: HeldToken & { kind: 'stored' | 'issued' }, sendWith: SendWith): Promise<Answer | undefined> {
+		const answer = await sendWith(() => token);
+		if (answer?.kind === 'tokenRejected') {
 			this.slot.state = { kind: 'refused', token: token.token };
 			if (token.kind === 'issued') this.failure = tokenNeverAccepted(answer);
-		} else if (answer.kind !== 'cancelled' && answer.kind !== 'tokenUnavailable') {
+		} else if (answer && answer.kind !== 'cancelled' && answer.kind !== 'tokenUnavailable') {
 			this.slot.state = { kind: 'ready', token: token.token, renewAt: token.renewAt };
 		}
 		return answer;
@@ -113,9 +116,7 @@ export class TokenSession {
 			// The token n8n stored since is the new one, whatever n8n's helper threw.
 			const after = await this.storedToken();
 			if (this.failure) return;
-			if (after && (after.token !== stored?.token || after.renewAt !== stored?.renewAt)) {
-				return void (this.slot.state = { kind: state.kind === 'refused' ? 'issued' : 'ready', ...after });
-			}
+			if (after && (after.token !== stored?.token || after.renewAt !== stored?.renewAt)) return void (this.slot.state = { kind: state.kind === 'refused' ? 'issued' : 'ready', ...after });
 			if (!failed) return void (this.failure = { kind: 'configuration', scope: 'app', code: 'credentialUnavailable', message: TEXTS.tokenNotStored });
 			const tokenAnswer = failed.kind === 'tokenUnavailable' ? failed.tokenAnswer : failed;
 			const refused = tokenAnswer.kind !== 'throttled' && tokenAnswer.kind !== 'failed' && tokenAnswer.kind !== 'lost';
@@ -125,11 +126,10 @@ export class TokenSession {
 			if (this.signal?.aborted) return;
 			// DingTalk refused the keys, or n8n could not reach it at all: the setup is wrong.
 			const unreachable = tokenAnswer.kind === 'failed' && tokenAnswer.code === 'network';
-			this.failure =
+			return void (this.failure =
 				refused || unreachable
 					? { kind: 'configuration', scope: 'app', code: tokenAnswer.code, message: failed.message, requestId: tokenAnswer.requestId }
-					: { ...failed, kind: 'tokenUnavailable', tokenAnswer, message: TEXTS.tokenUnavailable(failed.message) };
-			return;
+					: { ...failed, kind: 'tokenUnavailable', tokenAnswer, message: TEXTS.tokenUnavailable(failed.message) });
 		}
 	}
 
